@@ -1,0 +1,4 @@
+export * from "./ir.js";
+export { plugin } from "./plugin.js";
+import { plugin } from "./plugin.js";
+export default plugin;

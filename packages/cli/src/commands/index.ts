@@ -1,0 +1,4 @@
+import type { CliCommand } from '../command.js';
+
+/** Every `percept` sub-command. Add a command by adding its module here. */
+export const commands: CliCommand[] = [];

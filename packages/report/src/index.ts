@@ -1,0 +1,3 @@
+export { plugin } from "./plugin.js";
+import { plugin } from "./plugin.js";
+export default plugin;
