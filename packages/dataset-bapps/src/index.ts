@@ -1,6 +1,10 @@
 export * from './npy.js';
 export { writeTwoAfcSubset, writeJndSubset, sampleName } from './writer.js';
 export type { TwoAfcTriplet, JndPair } from './writer.js';
+export { VAL_SUBSETS, TRAIN_SUBSETS, JND_SUBSETS, indexSubset } from './layout.js';
+export type { OnError, SkippedSample, SubsetIndex } from './layout.js';
+export { openTwoAfc, openJnd, TwoAfcReader, JndReader, LOAD_SIZE } from './reader.js';
+export type { TwoAfcBatch, JndBatch, BappsReadOptions, TwoAfcReadOptions } from './reader.js';
 export { plugin } from './plugin.js';
 import { plugin } from './plugin.js';
 export default plugin;
