@@ -1,4 +1,14 @@
-export * from "./ir.js";
-export { plugin } from "./plugin.js";
-import { plugin } from "./plugin.js";
+export * from './ir.js';
+export { nodeParams, collectParams, paramIndex, countParams, sameShape } from './graph/params.js';
+export { inferShapes, validateGraph, windowOutput, type Shape } from './graph/shapes.js';
+export { GraphBuilder, type ConvOptions, type PoolOptions } from './graph/builder.js';
+export * from './arch/resnet.js';
+export type { WeightFile, WeightFormat } from './weights/types.js';
+export { halfToFloat, type DType } from './weights/dtypes.js';
+export { readSafetensors, parseSafetensors, writeSafetensors } from './weights/safetensors.js';
+export { loadWeightsStrict, type StrictLoadOptions } from './weights/strict.js';
+export { randomWeights, SeededRandom } from './weights/random.js';
+export { sha256File } from './weights/hash.js';
+export { plugin } from './plugin.js';
+import { plugin } from './plugin.js';
 export default plugin;
