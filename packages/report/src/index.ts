@@ -1,3 +1,15 @@
-export { plugin } from "./plugin.js";
-import { plugin } from "./plugin.js";
+export * from './published.js';
+export * from './tables/model.js';
+export * from './tables/render.js';
+export * from './tables/lpips-table5.js';
+export * from './charts/common.js';
+export * from './charts/ps-vs-accuracy.js';
+export * from './charts/sweep.js';
+export * from './charts/layerwise.js';
+export * from './charts/per-subset.js';
+export * from './charts/margin.js';
+export * from './charts/lowpass.js';
+export * from './render.js';
+export { plugin } from './plugin.js';
+import { plugin } from './plugin.js';
 export default plugin;

@@ -1,0 +1,175 @@
+import { describe, it, expect } from 'vitest';
+import { InputError } from '@percept/core';
+import {
+  errorBarScatterChart,
+  layerwiseChart,
+  lowPassChart,
+  marginChart,
+  perSubsetChart,
+  psVsAccuracyChart,
+  renderPng,
+  renderSvg,
+  sweepChart,
+  type AccuracyPsPoint,
+} from '../index.js';
+import { nonDominated } from './frontier.js';
+import { countMarks, hasMarkGroup, inspectPng, svgSize, svgTexts } from '../__fixtures__/inspect.js';
+
+// Illustrative inputs for chart mechanics only; they are not results.
+const points: AccuracyPsPoint[] = [
+  { label: 'm1', accuracy: 20, ps: 69.1, group: 'ResNet' },
+  { label: 'm2', accuracy: 35, ps: 68.5, group: 'ResNet' },
+  { label: 'm3', accuracy: 30, ps: 67.0, group: 'ResNet' },
+  { label: 'm4', accuracy: 60, ps: 67.2, group: 'ViT' },
+  { label: 'm5', accuracy: 50, ps: 66.0, group: 'ViT' },
+];
+
+type Layer = { name?: string; mark?: unknown; layer?: Layer[]; encoding?: Record<string, any>; data?: { values: any[] } };
+const flat = (ls: Layer[]): Layer[] => ls.flatMap((l) => [l, ...flat(l.layer ?? [])]);
+
+describe('frontier', () => {
+  it('keeps exactly the non-dominated points (both axes maximised), sorted by x', () => {
+    const f = nonDominated(points, (p) => p.accuracy, (p) => p.ps).map((p) => p.label);
+    expect(f).toEqual(['m1', 'm2', 'm4']);
+  });
+});
+
+describe('psVsAccuracyChart', () => {
+  it('spec: points, frontier layer over the non-dominated set, published reference rules', () => {
+    const spec = psVsAccuracyChart(points) as unknown as { layer: Layer[]; width: number };
+    const layers = flat(spec.layer);
+    const front = layers.find((l) => l.name === 'frontier');
+    expect(front?.mark).toMatchObject({ type: 'line' });
+    expect(front?.data?.values.map((v) => v.accuracy)).toEqual([20, 35, 60]);
+    const pts = layers.find((l) => l.name === 'points');
+    expect(pts?.encoding?.x.field).toBe('accuracy');
+    expect(pts?.encoding?.y.field).toBe('ps');
+    expect(pts?.encoding?.color.field).toBe('group');
+    const refs = layers.find((l) => l.name === 'reference_labels');
+    expect(refs?.encoding?.text).toBeDefined();
+    const refData = (spec.layer.find((l) => l.layer?.some((c) => c.name === 'reference_rules'))?.data?.values ?? []).map((v) => v.text);
+    expect(refData).toEqual([
+      'Human (published) 73.9', 'AlexNet (published) 68.9', 'Random network (published) 64.3', 'FSIMc (published) 63.8',
+    ]);
+  });
+
+  it('SVG: requested size, one symbol per point, one frontier path, four reference rules, axis titles', async () => {
+    const svg = await renderSvg(psVsAccuracyChart(points, { width: 640, height: 420 }));
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svgSize(svg)).toEqual({ width: 640, height: 420 });
+    expect(countMarks(svg, 'points')).toBe(points.length);
+    expect(countMarks(svg, 'frontier')).toBe(1);
+    expect(countMarks(svg, 'reference_rules')).toBe(4);
+    const texts = svgTexts(svg);
+    expect(texts).toContain('ImageNet top-1 accuracy (%)');
+    expect(texts).toContain('Perceptual Score (BAPPS 2AFC ×100)');
+    expect(texts).toContain('Human (published) 73.9');
+  });
+
+  it('frontier and references can be turned off', async () => {
+    const svg = await renderSvg(psVsAccuracyChart(points, { frontier: false, references: false }));
+    expect(hasMarkGroup(svg, 'frontier')).toBe(false);
+    expect(hasMarkGroup(svg, 'reference_rules')).toBe(false);
+    expect(countMarks(svg, 'points')).toBe(5);
+  });
+
+  it('2-D error bars: one horizontal and one vertical rule per point with intervals', async () => {
+    const withCi = points.map((p, i) =>
+      i < 3 ? { ...p, accuracyInterval: [p.accuracy - 1, p.accuracy + 1] as const, psInterval: [p.ps - 0.2, p.ps + 0.2] as const } : p,
+    );
+    const spec = errorBarScatterChart(withCi) as unknown as { layer: Layer[] };
+    const ex = spec.layer.find((l) => l.name === 'error_x');
+    expect(ex?.encoding?.x2).toEqual({ field: 'accuracyHi' });
+    const svg = await renderSvg(spec as never);
+    expect(countMarks(svg, 'error_x')).toBe(3);
+    expect(countMarks(svg, 'error_y')).toBe(3);
+    expect(hasMarkGroup(svg, 'frontier')).toBe(false);
+  });
+
+  it('rejects bad data naming the datum and field', () => {
+    expect(() => psVsAccuracyChart([{ label: 'x', accuracy: 10, ps: Number.NaN }])).toThrow(InputError);
+    expect(() => psVsAccuracyChart([{ label: 'x', accuracy: 10, ps: Number.NaN }])).toThrow(/data\[0\]\.ps must be a finite number/);
+    expect(() => psVsAccuracyChart([{ label: 'x', accuracy: 10, ps: 60, psInterval: [61, 62] }])).toThrow(/does not contain the value 60/);
+    expect(() => psVsAccuracyChart([])).toThrow(/non-empty/);
+    expect(() => psVsAccuracyChart(points, { width: 5 })).toThrow(/"width"/);
+  });
+});
+
+describe('sweepChart', () => {
+  const wd = [1e-5, 1e-4, 1e-3, 1e-2].map((value, i) => ({ series: 'ResNet-6', value, ps: 68 + (i % 2) }));
+  it('uses a log x axis automatically when positive values span more than two decades', () => {
+    const spec = sweepChart(wd, { parameter: 'weight decay' }) as unknown as { layer: Layer[] };
+    expect(flat(spec.layer).find((l) => l.name === 'lines')?.encoding?.x.scale).toEqual({ type: 'log' });
+  });
+  it('stays linear for a narrow range, and log can be forced or refused', () => {
+    const widths = [0.25, 0.5, 1].map((value) => ({ value, ps: 68 }));
+    const lin = sweepChart(widths, { parameter: 'width' }) as unknown as { layer: Layer[] };
+    expect(flat(lin.layer).find((l) => l.name === 'lines')?.encoding?.x.scale.type).toBeUndefined();
+    const forced = sweepChart(widths, { parameter: 'width', logX: true }) as unknown as { layer: Layer[] };
+    expect(flat(forced.layer).find((l) => l.name === 'lines')?.encoding?.x.scale.type).toBe('log');
+    expect(() => sweepChart([{ value: 0, ps: 1 }], { parameter: 'dropout', logX: true })).toThrow(/<= 0/);
+  });
+  it('SVG: one line per series, one point per value, parameter as the x title', async () => {
+    const two = [...wd, ...wd.map((p) => ({ ...p, series: 'ResNet-200', ps: p.ps - 1 }))];
+    const svg = await renderSvg(sweepChart(two, { parameter: 'weight decay', width: 500, height: 300 }));
+    expect(svgSize(svg)).toEqual({ width: 500, height: 300 });
+    expect(countMarks(svg, 'lines')).toBe(2);
+    expect(svgTexts(svg)).toContain('weight decay');
+  });
+});
+
+describe('layerwise, per-subset, margin and low-pass charts', () => {
+  it('layerwise line and grouped bar', async () => {
+    const data = ['ResNet-6', 'ResNet-200'].flatMap((model, m) => [1, 2, 3, 4].map((layer) => ({ model, layer, ps: 64 + layer - m })));
+    const line = layerwiseChart(data) as any;
+    expect(line.mark.type).toBe('line');
+    expect(line.encoding.x.field).toBe('layer');
+    const bar = layerwiseChart(data, { mark: 'bar' }) as any;
+    expect(bar.encoding.xOffset.field).toBe('model');
+    const svg = await renderSvg(bar);
+    expect(countMarks(svg, 'marks')).toBe(8);
+    expect(() => layerwiseChart([{ model: 'x', layer: 0.5, ps: 1 }])).toThrow(/1-based integer/);
+  });
+
+  it('per-subset grouped bars: one bar per (method, subset), BAPPS order first', async () => {
+    const spec = perSubsetChart([
+      { method: 'A', perSubset: { cnn: 80, traditional: 70, synthetic: 90 } },
+      { method: 'B', perSubset: { cnn: 81, traditional: 72 } },
+    ]) as any;
+    expect(spec.encoding.x.sort).toEqual(['traditional', 'cnn', 'synthetic']);
+    expect(spec.encoding.xOffset.field).toBe('method');
+    const svg = await renderSvg(spec);
+    expect(countMarks(svg, 'marks')).toBe(5);
+    expect(svgTexts(svg)).toEqual(expect.arrayContaining(['traditional', 'cnn', 'synthetic', '2AFC score (×100)']));
+  });
+
+  it('margin chart: two lines, far and near', async () => {
+    const spec = marginChart([0, 1, 2].map((epoch) => ({ epoch, far: 1 + epoch * 0.1, near: 0.5 }))) as any;
+    expect(spec.layer[0].encoding.color.field).toBe('patch');
+    expect(spec.data.values).toHaveLength(6);
+    const svg = await renderSvg(spec);
+    expect(countMarks(svg, 'lines')).toBe(2);
+    expect(svgTexts(svg)).toEqual(expect.arrayContaining(['farther patch', 'nearer patch', 'Training epoch']));
+  });
+
+  it('low-pass chart: normalized accuracy vs r per model', async () => {
+    const spec = lowPassChart([8, 16, 32].flatMap((r) => [{ model: 'a', r, normalizedAccuracy: r / 32 }]));
+    const svg = await renderSvg(spec);
+    expect(countMarks(svg, 'lines')).toBe(1);
+    expect(svgTexts(svg)).toContain('Low-pass filter size r (px)');
+  });
+});
+
+describe('renderPng', () => {
+  it('PNG signature, IHDR size = SVG size × scale, and real content (many colours)', async () => {
+    const spec = psVsAccuracyChart(points, { width: 400, height: 260 });
+    const png = await renderPng(spec, { scale: 1.5 });
+    const info = inspectPng(png);
+    expect(info.width).toBe(600);
+    expect(info.height).toBe(390);
+    expect(info.distinctColours).toBeGreaterThan(20);
+  });
+  it('rejects a bad scale', async () => {
+    await expect(renderPng(psVsAccuracyChart(points), { scale: 0 })).rejects.toThrow(/"scale"/);
+  });
+});

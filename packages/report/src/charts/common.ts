@@ -1,0 +1,141 @@
+/** Shared pieces of the chart builders: sizes, input checks, error-bar layers and axis scales. */
+import { InputError } from '@percept/core';
+import type { TopLevelSpec } from 'vega-lite';
+
+export type VegaLiteSpec = TopLevelSpec;
+
+/** A closed interval [low, high], e.g. mean ± standard error or a bootstrap confidence interval. */
+export type Interval = readonly [number, number];
+
+export interface ChartOptions {
+  /** Total width of the rendered chart in CSS pixels, including axes and legend (default 560). */
+  width?: number;
+  /** Total height in CSS pixels (default 360). */
+  height?: number;
+  title?: string;
+}
+
+export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+/**
+ * The frame every builder shares. `autosize: fit` with `contains: padding` makes the rendered SVG exactly
+ * width × height, axes and legend included, so callers lay out reports with the sizes they asked for.
+ */
+export function frame(options: ChartOptions, defaults: { title: string }) {
+  const width = options.width ?? 560;
+  const height = options.height ?? 360;
+  for (const [name, v] of [['width', width], ['height', height]] as const) {
+    if (!Number.isFinite(v) || v < 50 || v > 10_000) {
+      throw new InputError(`chart option "${name}" must be a number of pixels in [50, 10000], got ${v}`);
+    }
+  }
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: options.title ?? defaults.title,
+    width,
+    height,
+    autosize: { type: 'fit', contains: 'padding' },
+    background: 'white',
+    config: { font: 'DejaVu Sans, Verdana, sans-serif', view: { stroke: null } },
+  } as const;
+}
+
+/** Throws an InputError naming the chart, the datum and the field unless the value is a finite number. */
+export function requireNumber(chart: string, index: number, field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new InputError(`${chart}: data[${index}].${field} must be a finite number, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function requireString(chart: string, index: number, field: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new InputError(`${chart}: data[${index}].${field} must be a non-empty string, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function requireNonEmpty(chart: string, data: readonly unknown[]): void {
+  if (!Array.isArray(data) || data.length === 0) throw new InputError(`${chart}: data must be a non-empty array`);
+}
+
+/** Checks an optional interval and that it contains its point estimate. */
+export function checkInterval(chart: string, index: number, field: string, value: number, iv: Interval | undefined) {
+  if (iv === undefined) return;
+  if (!Array.isArray(iv) || iv.length !== 2 || !iv.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    throw new InputError(`${chart}: data[${index}].${field} must be [low, high] finite numbers, got ${JSON.stringify(iv)}`);
+  }
+  if (iv[0] > value || iv[1] < value) {
+    throw new InputError(`${chart}: data[${index}].${field} [${iv[0]}, ${iv[1]}] does not contain the value ${value}`);
+  }
+}
+
+/**
+ * Log x when the caller asks, or in auto mode when every value is positive and they span more than two
+ * decades (weight decay 1e-5…1e-1 is unreadable on a linear axis, widths 0.25…1 are fine on one).
+ */
+export function useLogScale(values: number[], option: boolean | 'auto', chart: string, field: string): boolean {
+  const positive = values.every((v) => v > 0);
+  if (option === true) {
+    if (!positive) throw new InputError(`${chart}: log scale requested but some "${field}" values are <= 0`);
+    return true;
+  }
+  if (option === false) return false;
+  if (!positive) return false;
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  return max / min > 100;
+}
+
+/**
+ * Two rule layers drawing horizontal (x interval) and vertical (y interval) error bars. Data carry the
+ * interval ends as `<x>Lo/<x>Hi` and `<y>Lo/<y>Hi`; rows without an interval are filtered out per layer.
+ */
+export function errorBarLayers(opts: {
+  values: Record<string, unknown>[];
+  x: { field: string; type: 'quantitative' };
+  y: { field: string; type: 'quantitative' };
+  color?: { field: string };
+}) {
+  const { x, y } = opts;
+  // Same field, type and title as the points' colour, so Vega-Lite merges them into one legend.
+  const color = opts.color ? { color: { field: opts.color.field, type: 'nominal' as const, title: null } } : {};
+  const layers = [];
+  const xRows = opts.values.filter((v) => v[`${x.field}Lo`] !== undefined);
+  const yRows = opts.values.filter((v) => v[`${y.field}Lo`] !== undefined);
+  if (xRows.length) {
+    layers.push({
+      name: 'error_x',
+      data: { values: xRows },
+      mark: { type: 'rule' as const, strokeWidth: 1.2 },
+      encoding: {
+        x: { field: `${x.field}Lo`, type: 'quantitative' as const },
+        x2: { field: `${x.field}Hi` },
+        y: { field: y.field, type: 'quantitative' as const },
+        ...color,
+      },
+    });
+  }
+  if (yRows.length) {
+    layers.push({
+      name: 'error_y',
+      data: { values: yRows },
+      mark: { type: 'rule' as const, strokeWidth: 1.2 },
+      encoding: {
+        y: { field: `${y.field}Lo`, type: 'quantitative' as const },
+        y2: { field: `${y.field}Hi` },
+        x: { field: x.field, type: 'quantitative' as const },
+        ...color,
+      },
+    });
+  }
+  return layers;
+}
+
+/** A y-domain padded around the data, so points near a reference line are not glued to the frame. */
+export function paddedDomain(values: number[], pad = 0.08): [number, number] {
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  const span = max - min || Math.max(Math.abs(max), 1) * 0.1;
+  return [min - span * pad, max + span * pad];
+}

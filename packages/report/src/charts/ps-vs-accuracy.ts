@@ -1,0 +1,129 @@
+/**
+ * Kumar Fig. 1/4: Perceptual Score against ImageNet accuracy, one point per classifier, the Pareto
+ * frontier (non-dominated set, both axes maximised) as a line, published reference PS values as labelled
+ * horizontal rules, and 2-D error bars where intervals exist.
+ */
+import { PUBLISHED_PS_LINES, type PublishedReference } from '../published.js';
+import {
+  type ChartOptions,
+  type Interval,
+  type VegaLiteSpec,
+  checkInterval,
+  errorBarLayers,
+  frame,
+  paddedDomain,
+  requireNonEmpty,
+  requireNumber,
+  requireString,
+} from './common.js';
+import { nonDominated } from './frontier.js';
+
+export interface AccuracyPsPoint {
+  /** The model (e.g. "resnet6 width 0.25"). */
+  label: string;
+  /** ImageNet top-1 accuracy in percent. */
+  accuracy: number;
+  /** Perceptual Score (2AFC ×100). */
+  ps: number;
+  /** Colour/shape group, e.g. the architecture family or the swept hyperparameter. */
+  group?: string;
+  accuracyInterval?: Interval;
+  psInterval?: Interval;
+}
+
+export interface PsVsAccuracyOptions extends ChartOptions {
+  /** Draw the Pareto frontier (default true). */
+  frontier?: boolean;
+  /** Published reference lines (default human, AlexNet, random network, FSIMc); false for none. */
+  references?: readonly PublishedReference[] | false;
+  xTitle?: string;
+  yTitle?: string;
+}
+
+const CHART = 'psVsAccuracyChart';
+
+export function psVsAccuracyChart(points: readonly AccuracyPsPoint[], options: PsVsAccuracyOptions = {}): VegaLiteSpec {
+  requireNonEmpty(CHART, points);
+  const values = points.map((p, i) => {
+    const accuracy = requireNumber(CHART, i, 'accuracy', p.accuracy);
+    const ps = requireNumber(CHART, i, 'ps', p.ps);
+    checkInterval(CHART, i, 'accuracyInterval', accuracy, p.accuracyInterval);
+    checkInterval(CHART, i, 'psInterval', ps, p.psInterval);
+    return {
+      label: requireString(CHART, i, 'label', p.label),
+      group: p.group ?? 'measured',
+      accuracy,
+      ps,
+      ...(p.accuracyInterval ? { accuracyLo: p.accuracyInterval[0], accuracyHi: p.accuracyInterval[1] } : {}),
+      ...(p.psInterval ? { psLo: p.psInterval[0], psHi: p.psInterval[1] } : {}),
+    };
+  });
+  const refs = options.references === false ? [] : (options.references ?? PUBLISHED_PS_LINES);
+  const x = { field: 'accuracy', type: 'quantitative' as const, title: options.xTitle ?? 'ImageNet top-1 accuracy (%)' };
+  const yDomain = paddedDomain([
+    ...values.flatMap((v) => [v.ps, v.psLo ?? v.ps, v.psHi ?? v.ps]),
+    ...refs.map((r) => r.ps),
+  ]);
+  const y = {
+    field: 'ps',
+    type: 'quantitative' as const,
+    title: options.yTitle ?? 'Perceptual Score (BAPPS 2AFC ×100)',
+    scale: { domain: yDomain, zero: false },
+  };
+
+  const layers: object[] = [];
+  if (refs.length) {
+    // Published values as labelled rules; constant colour keeps them out of the measured legend.
+    layers.push({
+      data: { values: refs.map((r) => ({ ps: r.ps, text: `${r.label} ${r.ps.toFixed(1)}` })) },
+      layer: [
+        {
+          name: 'reference_rules',
+          mark: { type: 'rule', strokeDash: [4, 4], color: '#888' },
+          encoding: { y: { field: 'ps', type: 'quantitative' } },
+        },
+        {
+          name: 'reference_labels',
+          mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 3, dy: -2, fontSize: 10, color: '#555' },
+          encoding: { y: { field: 'ps', type: 'quantitative' }, x: { value: 0 }, text: { field: 'text' } },
+        },
+      ],
+    });
+  }
+  layers.push(...errorBarLayers({ values, x, y, color: { field: 'group' } }));
+  if (options.frontier ?? true) {
+    const front = nonDominated(values, (v) => v.accuracy, (v) => v.ps);
+    layers.push({
+      data: { values: front.map((v) => ({ accuracy: v.accuracy, ps: v.ps, series: 'Pareto frontier' })) },
+      mark: { type: 'line', color: '#08306b', strokeWidth: 2, interpolate: 'linear' },
+      encoding: { x: { field: 'accuracy', type: 'quantitative' }, y: { field: 'ps', type: 'quantitative' }, order: { field: 'accuracy' } },
+      name: 'frontier',
+    });
+  }
+  layers.push({
+    data: { values },
+    mark: { type: 'point', filled: true, size: 60, opacity: 0.9 },
+    encoding: {
+      x,
+      y,
+      color: { field: 'group', type: 'nominal', title: null },
+      shape: { field: 'group', type: 'nominal', title: null },
+      tooltip: [{ field: 'label' }, { field: 'accuracy' }, { field: 'ps' }],
+    },
+    name: 'points',
+  });
+  return { ...frame(options, { title: 'Perceptual Score vs ImageNet accuracy' }), layer: layers } as VegaLiteSpec;
+}
+
+/**
+ * Kumar Fig. 4 style: points with 2-D error bars (e.g. mean ± standard error over 5 runs on both axes),
+ * without frontier or reference lines unless asked.
+ */
+export function errorBarScatterChart(points: readonly AccuracyPsPoint[], options: PsVsAccuracyOptions = {}): VegaLiteSpec {
+  return psVsAccuracyChart(points, {
+    frontier: false,
+    references: false,
+    title: 'Perceptual Score vs accuracy (mean ± interval)',
+    ...options,
+  });
+}

@@ -1,0 +1,59 @@
+/** Kumar Figs. 5b/6b/8c/9b: Perceptual Score against one swept hyperparameter, one line per model. */
+import {
+  type ChartOptions,
+  type Interval,
+  type VegaLiteSpec,
+  checkInterval,
+  errorBarLayers,
+  frame,
+  requireNonEmpty,
+  requireNumber,
+  useLogScale,
+} from './common.js';
+
+export interface SweepPoint {
+  /** The line this point belongs to, e.g. "ResNet-6". */
+  series?: string;
+  /** The hyperparameter value (width fraction, weight decay, epoch, …). */
+  value: number;
+  ps: number;
+  psInterval?: Interval;
+}
+
+export interface SweepOptions extends ChartOptions {
+  /** Name of the hyperparameter (x-axis title). */
+  parameter: string;
+  /** Log x: true, false, or 'auto' (default): log when all values are positive and span > 2 decades. */
+  logX?: boolean | 'auto';
+  yTitle?: string;
+}
+
+const CHART = 'sweepChart';
+
+export function sweepChart(points: readonly SweepPoint[], options: SweepOptions): VegaLiteSpec {
+  requireNonEmpty(CHART, points);
+  const values = points.map((p, i) => {
+    const value = requireNumber(CHART, i, 'value', p.value);
+    const ps = requireNumber(CHART, i, 'ps', p.ps);
+    checkInterval(CHART, i, 'psInterval', ps, p.psInterval);
+    return { series: p.series ?? 'measured', value, ps, ...(p.psInterval ? { psLo: p.psInterval[0], psHi: p.psInterval[1] } : {}) };
+  });
+  const log = useLogScale(values.map((v) => v.value), options.logX ?? 'auto', CHART, 'value');
+  const x = {
+    field: 'value',
+    type: 'quantitative' as const,
+    title: options.parameter,
+    scale: log ? { type: 'log' as const } : { zero: false },
+  };
+  const y = { field: 'ps', type: 'quantitative' as const, title: options.yTitle ?? 'Perceptual Score', scale: { zero: false } };
+  const layers: object[] = [
+    ...errorBarLayers({ values, x, y, color: { field: 'series' } }),
+    {
+      data: { values },
+      mark: { type: 'line', point: { filled: true, size: 50 } },
+      encoding: { x, y, color: { field: 'series', type: 'nominal', title: null }, order: { field: 'value' } },
+      name: 'lines',
+    },
+  ];
+  return { ...frame(options, { title: `Perceptual Score vs ${options.parameter}` }), layer: layers } as VegaLiteSpec;
+}
