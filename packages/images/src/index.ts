@@ -1,3 +1,13 @@
-export { plugin } from "./plugin.js";
-import { plugin } from "./plugin.js";
+export { decodeImage, readImage, readImages, encodePng, encodeJpeg, writePng, toUint8 } from './io.js';
+export type { ImageSource } from './io.js';
+export { resize, resizeShorter, centerCrop, centerCropFraction, crop } from './resample.js';
+export type { ResizeFilter, ResizeOptions } from './resample.js';
+export { preprocess, applyGeometry } from './preprocess.js';
+export type { PreprocessingLike, PreprocessedTensor, InputLayout } from './preprocess.js';
+export { rgbToLab } from './color.js';
+export type { LabBatch } from './color.js';
+export { heatmapPng, colormapRgb } from './heatmap.js';
+export type { Colormap, HeatmapOptions } from './heatmap.js';
+export { plugin } from './plugin.js';
+import { plugin } from './plugin.js';
 export default plugin;
