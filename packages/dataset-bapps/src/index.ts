@@ -5,6 +5,8 @@ export { VAL_SUBSETS, TRAIN_SUBSETS, JND_SUBSETS, indexSubset } from './layout.j
 export type { OnError, SkippedSample, SubsetIndex } from './layout.js';
 export { openTwoAfc, openJnd, TwoAfcReader, JndReader, LOAD_SIZE } from './reader.js';
 export type { TwoAfcBatch, JndBatch, BappsReadOptions, TwoAfcReadOptions } from './reader.js';
+export { fetchBapps, downloadResumable, markerPath, BAPPS_ARCHIVES, BAPPS_BASE_URL } from './fetch.js';
+export type { FetchBappsOptions, FetchProgress, FetchedArchive, BappsArchive } from './fetch.js';
 export { plugin } from './plugin.js';
 import { plugin } from './plugin.js';
 export default plugin;

@@ -1,4 +1,7 @@
 import type { CliCommand } from '../command.js';
+import { dataBappsFetchCommand } from './data-bapps-fetch.js';
 
 /** Every `percept` sub-command. Add a command by adding its module here. */
-export const commands: CliCommand[] = [];
+export const commands: CliCommand[] = [
+  dataBappsFetchCommand,
+];
