@@ -1,3 +1,15 @@
-export { plugin } from "./plugin.js";
-import { plugin } from "./plugin.js";
+export { applyDistortion, allDistortions, traditionalDistortions, compose, describeSeverity, distortionContribution, distortionNames, distortionsInFamily, getDistortion } from './catalog.js';
+export type { ComposeStep } from './catalog.js';
+export type { DistortionCall, DistortionDef, DistortionFamily } from './types.js';
+export { distortionFamilies } from './types.js';
+export { lowpass, lowpassImage } from './lowpass.js';
+export { fft, fft2d, signedFrequency } from './fft.js';
+export { Rng, deriveSeed, rngFor } from './prng.js';
+export { proceduralImages, proceduralImage, proceduralKinds, fbm } from './procedural.js';
+export type { ProceduralKind } from './procedural.js';
+export { coloredNoise } from './noise.js';
+export { jpegQuality } from './compression.js';
+export { rmse } from './image.js';
+export { plugin } from './plugin.js';
+import { plugin } from './plugin.js';
 export default plugin;

@@ -1,8 +1,9 @@
 import { definePlugin } from '@percept/core';
+import { allDistortions, distortionContribution } from './catalog.js';
 
 /** The @percept/distortions plugin: its contributions to the registry. */
 export const plugin = definePlugin({
   name: '@percept/distortions',
   version: '0.1.0',
-  contributes: [],
+  contributes: [...allDistortions.map(distortionContribution)],
 });
