@@ -3,6 +3,10 @@ export { nodeParams, collectParams, paramIndex, countParams, sameShape } from '.
 export { inferShapes, validateGraph, windowOutput, type Shape } from './graph/shapes.js';
 export { GraphBuilder, type ConvOptions, type PoolOptions } from './graph/builder.js';
 export * from './arch/resnet.js';
+export * from './arch/alexnet.js';
+export * from './arch/vgg.js';
+export * from './arch/squeezenet.js';
+export * from './arch/vit.js';
 export type { WeightFile, WeightFormat } from './weights/types.js';
 export { halfToFloat, type DType } from './weights/dtypes.js';
 export { readSafetensors, parseSafetensors, writeSafetensors } from './weights/safetensors.js';
