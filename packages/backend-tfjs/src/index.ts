@@ -1,3 +1,14 @@
-export { plugin } from "./plugin.js";
-import { plugin } from "./plugin.js";
+export { initTfjs, currentEngine, enginePreferences, tf } from './engine.js';
+export type { EnginePreference, InitTfjsOptions } from './engine.js';
+export { compileGraph, flattenTorchOrder } from './compile.js';
+export type { CompiledModel, CompileOptions, RunOptions } from './compile.js';
+export { paramsOfNode, graphParams } from './params.js';
+export type { ParamUse, ParamLayout } from './params.js';
+export { pooledLength } from './ops/pool.js';
+export { toHost } from './host.js';
+export { TfjsBackend } from './backend.js';
+export type { TfjsBackendOptions } from './backend.js';
+export { fileLoadHandler, fileSaveHandler, loadTfjsModelFile } from './model-file.js';
+export { plugin } from './plugin.js';
+import { plugin } from './plugin.js';
 export default plugin;
