@@ -1,0 +1,92 @@
+/**
+ * Parity with PyTorch: seeded random torchvision networks whose outputs were computed by the
+ * official code (../shared/reference). The IR graphs come from @percept/backbones and are built
+ * from the constructor arguments recorded in each file's __metadata__.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sharedAssets } from '@percept/core/testing';
+import { imageBatch } from '@percept/core';
+import { loadWeightsStrict, readSafetensors, resnet, vit, type IRGraph, type IRModelSpec, type Preprocessing, type WeightFile } from '@percept/backbones';
+import { TfjsBackend } from './backend.js';
+import { nchwToNhwc, nhwcToNchw, relMaxError } from './__fixtures__/naive.js';
+
+const assets = sharedAssets('reference/resnet-basic-1111.safetensors', 'reference/resnet-bottleneck-1111.safetensors', 'reference/vit-tiny-p8.safetensors');
+
+/** The reference inputs are already network inputs: [0,1), no normalisation. */
+const identity: Preprocessing = {
+  size: null, resize: 'none', interpolation: 'bilinear', channelOrder: 'RGB', scale: 1, mean: [0, 0, 0], std: [1, 1, 1],
+};
+
+function intArg(meta: string, key: string): number {
+  const m = new RegExp(`${key}=(\\d+)`).exec(meta);
+  if (!m) throw new Error(`__metadata__.architecture lacks ${key}: ${meta}`);
+  return Number(m[1]);
+}
+
+function graphFor(file: WeightFile): IRGraph {
+  const arch = file.metadata.architecture ?? '';
+  const res = /ResNet\((BasicBlock|Bottleneck),\s*\[([\d,\s]+)\]/.exec(arch);
+  if (res) {
+    return resnet({
+      block: res[1] === 'BasicBlock' ? 'basic' : 'bottleneck',
+      layers: res[2].split(',').map((s) => Number(s.trim())),
+      classes: intArg(arch, 'num_classes'),
+    });
+  }
+  if (arch.includes('VisionTransformer')) {
+    return vit({
+      imageSize: intArg(arch, 'image_size'), patch: intArg(arch, 'patch_size'), layers: intArg(arch, 'num_layers'),
+      heads: intArg(arch, 'num_heads'), dim: intArg(arch, 'hidden_dim'), mlpDim: intArg(arch, 'mlp_dim'), classes: intArg(arch, 'num_classes'),
+    });
+  }
+  throw new Error(`unrecognised architecture in __metadata__: ${arch}`);
+}
+
+async function checkParity(fileName: string, tapToExpected: Record<string, string>, engine: 'wasm' | 'cpu' = 'wasm'): Promise<void> {
+  const file = await readSafetensors(assets.refPath(fileName));
+  const graph = graphFor(file);
+  const weights = loadWeightsStrict(graph, file, { ignore: ['input', 'expected.'] });
+  const spec: IRModelSpec = { kind: 'ir', name: graph.name, graph, weights, preprocessing: identity, provenance: { source: 'file', path: fileName } };
+  const backend = new TfjsBackend({ engine });
+  const extractor = await backend.load(spec, { taps: Object.keys(tapToExpected), logits: true });
+  try {
+    expect(extractor.info().engine).toBe(`tfjs-${engine}`);
+    const input = file.tensors.get('input')!;
+    const nhwc = nchwToNhwc({ data: input.data, shape: [...input.shape] });
+    const feats = await extractor.extract(imageBatch(nhwc.data, input.shape[0], input.shape[2], input.shape[3]));
+    for (const [tap, key] of Object.entries(tapToExpected)) {
+      const want = file.tensors.get(key)!;
+      const got = feats.taps[tap];
+      const gotTorch = got.shape.length === 4 ? nhwcToNchw(got) : { data: got.data, shape: [...got.shape] };
+      expect(gotTorch.shape, tap).toEqual([...want.shape]);
+      expect(relMaxError(gotTorch.data, want.data), tap).toBeLessThanOrEqual(1e-4);
+    }
+    const logits = file.tensors.get('expected.logits')!;
+    expect(feats.logits!.shape).toEqual([...logits.shape]);
+    expect(relMaxError(feats.logits!.data, logits.data)).toBeLessThanOrEqual(1e-4);
+  } finally {
+    await extractor.dispose();
+  }
+}
+
+const resnetTaps = { layer1: 'expected.layer1', layer2: 'expected.layer2', layer3: 'expected.layer3', layer4: 'expected.layer4' };
+
+describe.skipIf(!assets.available)('parity with PyTorch on the wasm engine', () => {
+  beforeAll(async () => { await new TfjsBackend({ engine: 'wasm' }).describe(); });
+
+  it('ResNet(BasicBlock, [1,1,1,1]): layer1..layer4 and logits', async () => {
+    await checkParity('resnet-basic-1111.safetensors', resnetTaps);
+  });
+
+  it('ResNet(Bottleneck, [1,1,1,1]): layer1..layer4 and logits', async () => {
+    await checkParity('resnet-bottleneck-1111.safetensors', resnetTaps);
+  });
+
+  it('ViT (64px, patch 8, 3 blocks): CLS token after each block and logits', async () => {
+    await checkParity('vit-tiny-p8.safetensors', {
+      block1: 'expected.encoder.layers.encoder_layer_0',
+      block2: 'expected.encoder.layers.encoder_layer_1',
+      block3: 'expected.encoder.layers.encoder_layer_2',
+    });
+  });
+});
