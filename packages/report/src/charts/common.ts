@@ -36,7 +36,7 @@ export function frame(options: ChartOptions, defaults: { title: string }) {
     height,
     autosize: { type: 'fit', contains: 'padding' },
     background: 'white',
-    config: { font: 'DejaVu Sans, Verdana, sans-serif', view: { stroke: null } },
+    config: { font: 'DejaVu Sans, Verdana, sans-serif', view: { stroke: null }, legend: { labelLimit: 260 } },
   } as const;
 }
 

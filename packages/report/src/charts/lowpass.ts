@@ -23,14 +23,14 @@ export function lowPassChart(points: readonly LowPassPoint[], options: ChartOpti
     data: { values },
     layer: [
       {
-      name: 'lines',
-      mark: { type: 'line', point: { filled: true, size: 40 } },
-      encoding: {
-        x: { field: 'r', type: 'quantitative', title: 'Low-pass filter size r (px)' },
-        y: { field: 'normalizedAccuracy', type: 'quantitative', title: 'Normalized accuracy' },
-        color: { field: 'model', type: 'nominal', title: null },
-        order: { field: 'r' },
-      },
+        name: 'lines',
+        mark: { type: 'line', point: { filled: true, size: 40 } },
+        encoding: {
+          x: { field: 'r', type: 'quantitative', title: 'Low-pass filter size r (px)' },
+          y: { field: 'normalizedAccuracy', type: 'quantitative', title: 'Normalized accuracy' },
+          color: { field: 'model', type: 'nominal', title: null },
+          order: { field: 'r' },
+        },
       },
     ],
   } as VegaLiteSpec;

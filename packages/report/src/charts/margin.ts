@@ -30,14 +30,14 @@ export function marginChart(points: readonly MarginPoint[], options: ChartOption
     data: { values },
     layer: [
       {
-      name: 'lines',
-      mark: { type: 'line', point: { filled: true, size: 40 } },
-      encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: options.xTitle ?? 'Training epoch' },
-        y: { field: 'distance', type: 'quantitative', title: 'Mean distance', scale: { zero: false } },
-        color: { field: 'patch', type: 'nominal', title: null, sort: ['farther patch', 'nearer patch'] },
-        order: { field: 'epoch' },
-      },
+        name: 'lines',
+        mark: { type: 'line', point: { filled: true, size: 40 } },
+        encoding: {
+          x: { field: 'epoch', type: 'quantitative', title: options.xTitle ?? 'Training epoch' },
+          y: { field: 'distance', type: 'quantitative', title: 'Mean distance', scale: { zero: false } },
+          color: { field: 'patch', type: 'nominal', title: null, sort: ['farther patch', 'nearer patch'] },
+          order: { field: 'epoch' },
+        },
       },
     ],
   } as VegaLiteSpec;

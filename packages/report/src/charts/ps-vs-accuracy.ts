@@ -59,7 +59,13 @@ export function psVsAccuracyChart(points: readonly AccuracyPsPoint[], options: P
     };
   });
   const refs = options.references === false ? [] : (options.references ?? PUBLISHED_PS_LINES);
-  const x = { field: 'accuracy', type: 'quantitative' as const, title: options.xTitle ?? 'ImageNet top-1 accuracy (%)' };
+  // Scale padding keeps points at the extremes off the axes.
+  const x = {
+    field: 'accuracy',
+    type: 'quantitative' as const,
+    title: options.xTitle ?? 'ImageNet top-1 accuracy (%)',
+    scale: { zero: false, padding: 12 },
+  };
   const yDomain = paddedDomain([
     ...values.flatMap((v) => [v.ps, v.psLo ?? v.ps, v.psHi ?? v.ps]),
     ...refs.map((r) => r.ps),

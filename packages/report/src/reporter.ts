@@ -1,0 +1,93 @@
+/**
+ * The `report` reporter: a workflow step that renders a report from a run directory's artifacts
+ * (by default the current run, so it can follow the steps it charts via `needs`).
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import { InputError, type JsonValue, type ReporterContribution } from '@percept/core';
+import { CHART_KINDS, TABLE_KINDS, reportFromRunDir, type RunReportOptions } from './report/from-run.js';
+import { REPORT_FORMATS, writeReport, type ReportFormat } from './report/write.js';
+
+export const reportOptionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    run: { type: 'string', description: 'Run directory to report on (runs/<workflow>/<run-id>); default: the current run.' },
+    title: { type: 'string' },
+    formats: {
+      type: 'array',
+      items: { enum: [...REPORT_FORMATS] },
+      minItems: 1,
+      uniqueItems: true,
+      default: ['html'],
+      description: 'html: one self-contained file; md: Markdown with PNG charts beside it; png: one PNG per chart.',
+    },
+    charts: { type: 'array', items: { enum: [...CHART_KINDS] }, uniqueItems: true, description: 'Default: every chart the data supports.' },
+    tables: { type: 'array', items: { enum: [...TABLE_KINDS] }, uniqueItems: true },
+    psSteps: { type: 'array', items: { type: 'string' }, description: 'Steps holding per-subset 2AFC scores (default: found automatically).' },
+    accuracySteps: { type: 'array', items: { type: 'string' }, description: 'Steps holding ImageNet accuracy (default: found automatically).' },
+    published: { type: 'boolean', default: true, description: 'Show published reference values, labelled as such.' },
+    width: { type: 'number', minimum: 50, maximum: 10000 },
+    height: { type: 'number', minimum: 50, maximum: 10000 },
+    scale: { type: 'number', exclusiveMinimum: 0, maximum: 16, default: 2, description: 'PNG device-pixel ratio.' },
+  },
+} as const;
+
+function strings(v: unknown, key: string): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+    throw new InputError(`report option "${key}" must be an array of strings`);
+  }
+  return v as string[];
+}
+
+export const reportReporter: ReporterContribution = {
+  kind: 'reporter',
+  name: 'report',
+  description: 'Renders tables and charts (HTML, Markdown, PNG) from a run directory\'s recorded artifacts.',
+  optionsSchema: reportOptionsSchema,
+  outputsSchema: {
+    type: 'object',
+    properties: {
+      files: { type: 'array', items: { type: 'string' } },
+      html: { type: 'string' },
+      markdown: { type: 'string' },
+      charts: { type: 'array', items: { type: 'string' } },
+    },
+  },
+  async run(options, ctx) {
+    const runOpt = options.run;
+    if (runOpt !== undefined && (typeof runOpt !== 'string' || runOpt === '')) {
+      throw new InputError('report option "run" must be a non-empty path to a run directory');
+    }
+    const runDir = runOpt ? (isAbsolute(runOpt) ? runOpt : resolve(ctx.baseDir, runOpt)) : ctx.runDir;
+    const formats = (strings(options.formats, 'formats') ?? ['html']) as ReportFormat[];
+    const reportOptions: RunReportOptions = {
+      title: typeof options.title === 'string' ? options.title : undefined,
+      charts: strings(options.charts, 'charts') as RunReportOptions['charts'],
+      tables: strings(options.tables, 'tables') as RunReportOptions['tables'],
+      psSteps: strings(options.psSteps, 'psSteps'),
+      accuracySteps: strings(options.accuracySteps, 'accuracySteps'),
+      published: typeof options.published === 'boolean' ? options.published : undefined,
+      width: typeof options.width === 'number' ? options.width : undefined,
+      height: typeof options.height === 'number' ? options.height : undefined,
+    };
+    const scale = typeof options.scale === 'number' ? options.scale : undefined;
+    ctx.log.info(`report: reading ${runDir}`);
+    const doc = reportFromRunDir(runDir, reportOptions);
+    const outputs: Record<string, JsonValue> = { files: [] };
+    const files: string[] = [];
+    for (const [i, format] of formats.entries()) {
+      ctx.progress(i, formats.length, 'formats', format);
+      const out = format === 'html' ? join(ctx.outputDir, 'report.html') : format === 'md' ? join(ctx.outputDir, 'report.md') : join(ctx.outputDir, 'charts');
+      const written = await writeReport(doc, { format, out, scale });
+      files.push(...written);
+      if (format === 'html') outputs.html = out;
+      if (format === 'md') outputs.markdown = out;
+      if (format === 'png') outputs.charts = written;
+    }
+    ctx.progress(formats.length, formats.length, 'formats');
+    ctx.record('reportedRun', runDir);
+    outputs.files = files;
+    return outputs;
+  },
+};
