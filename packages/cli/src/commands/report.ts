@@ -1,0 +1,92 @@
+/**
+ * `percept report <run-dir>`: rebuilds tables and charts from a finished run's recorded artifacts
+ * (manifest.json and steps/**\/result.json) without recomputing anything.
+ */
+import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
+import { ExitCode, PerceptError } from '@percept/core';
+import { CHART_KINDS, REPORT_FORMATS, reportFromRunDir, writeReport, type ChartKind, type ReportFormat } from '@percept/report';
+import type { CliCommand } from '../command.js';
+
+const usage = `Usage: percept report <run-dir> [--format html|md|png] [-o <out>] [options]
+
+Renders a report from runs/<workflow>/<run-id>: run provenance (workflow hash, engine, plugin versions,
+host), the LPIPS Table 5 layout of every per-subset 2AFC result, and charts (PS vs ImageNet accuracy
+with its Pareto frontier, per-subset bars, layer-wise PS). Published reference values are labelled
+"published". Nothing is recomputed.
+
+Options:
+  --format <f>      html (default; one self-contained file), md (Markdown + PNG charts beside it),
+                    png (one PNG per chart)
+  -o, --out <path>  output file (html, md) or directory (png);
+                    default <run-dir>/report.html, <run-dir>/report.md or <run-dir>/report-charts/
+  --chart <kind>    only this chart (repeatable): ${CHART_KINDS.join(', ')}
+  --title <text>    report title
+  --no-published    leave out published reference rows and lines
+  --scale <n>       PNG pixel ratio (default 2)`;
+
+export const reportCommand: CliCommand = {
+  name: 'report',
+  summary: 'Rebuild HTML/Markdown/PNG reports from a run directory',
+  usage,
+  async run(argv, io) {
+    let parsed: ReturnType<typeof parse>;
+    try {
+      parsed = parse(argv);
+    } catch (e) {
+      throw new PerceptError(`percept report: ${(e as Error).message}`, { hint: usage, exitCode: ExitCode.usage });
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+      io.stdout.write(`${usage}\n`);
+      return ExitCode.ok;
+    }
+    if (positionals.length !== 1) {
+      throw new PerceptError(`percept report: expected exactly one <run-dir>, got ${positionals.length}`, { hint: usage, exitCode: ExitCode.usage });
+    }
+    const format = (values.format ?? 'html') as ReportFormat;
+    if (!(REPORT_FORMATS as readonly string[]).includes(format)) {
+      throw new PerceptError(`percept report: --format must be one of ${REPORT_FORMATS.join(', ')}, got "${format}"`, { hint: usage, exitCode: ExitCode.usage });
+    }
+    for (const c of values.chart ?? []) {
+      if (!(CHART_KINDS as readonly string[]).includes(c)) {
+        throw new PerceptError(`percept report: --chart must be one of ${CHART_KINDS.join(', ')}, got "${c}"`, { hint: usage, exitCode: ExitCode.usage });
+      }
+    }
+    const scale = values.scale === undefined ? undefined : Number(values.scale);
+    if (scale !== undefined && !(scale > 0 && scale <= 16)) {
+      throw new PerceptError(`percept report: --scale must be a number in (0, 16], got "${values.scale}"`, { hint: usage, exitCode: ExitCode.usage });
+    }
+    const runDir = resolve(io.cwd, positionals[0]);
+    const defaultOut = { html: join(runDir, 'report.html'), md: join(runDir, 'report.md'), png: join(runDir, 'report-charts') }[format];
+    const out = values.out ? resolve(io.cwd, values.out) : defaultOut;
+    const doc = reportFromRunDir(runDir, {
+      title: values.title,
+      charts: values.chart as ChartKind[] | undefined,
+      published: !values['no-published'],
+    });
+    const files = await writeReport(doc, { format, out, scale });
+    for (const f of files) io.stdout.write(`${f}\n`);
+    for (const n of doc.notes) io.stderr.write(`note: ${n}\n`);
+    return ExitCode.ok;
+  },
+};
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      format: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      chart: { type: 'string', multiple: true },
+      title: { type: 'string' },
+      'no-published': { type: 'boolean' },
+      scale: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+}
+
+export default reportCommand;
