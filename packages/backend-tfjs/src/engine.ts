@@ -68,7 +68,15 @@ const candidates: readonly Candidate[] = [
       if (threads !== undefined && tf.findBackend('wasm') === null) setThreadsCount(threads);
     },
   },
-  { pref: 'cpu', backend: 'cpu', engine: 'tfjs-cpu', async prepare() {} },
+  {
+    pref: 'cpu', backend: 'cpu', engine: 'tfjs-cpu',
+    async prepare() {
+      // The cpu backend prints a banner recommending tfjs-node on first use; our own log line
+      // already reports the engine and the fallbacks, so silence the duplicate.
+      const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+      if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+    },
+  },
 ];
 
 let current: { pref: EnginePreference; info: EngineInfo } | undefined;
