@@ -17,6 +17,9 @@ export { unpickle, PyTuple, PyGlobal, type PickleGlobals, type UnpickleOptions }
 export { loadWeightsStrict, type StrictLoadOptions } from './weights/strict.js';
 export { randomWeights, SeededRandom } from './weights/random.js';
 export { sha256File } from './weights/hash.js';
+export * from './preprocessing.js';
+export { irBackbone, selectTaps, type IRBackboneDefinition } from './contrib/backbone.js';
+export { resolveWeights, type ResolvedWeights } from './contrib/weights-option.js';
 export { plugin } from './plugin.js';
 import { plugin } from './plugin.js';
 export default plugin;

@@ -1,0 +1,118 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { Registry, InputError, type BackboneContribution } from '@percept/core';
+import { sharedAssets } from '@percept/core/testing';
+import plugin from './index.js';
+import type { FileModelSpec, IRModelSpec } from './ir.js';
+import { resnet6 } from './arch/resnet.js';
+import { randomWeights } from './weights/random.js';
+import { writeSafetensors } from './weights/safetensors.js';
+import { lpipsPreprocessing, caffeBgr } from './preprocessing.js';
+
+const registry = new Registry([plugin]);
+const backbone = (name: string) => registry.get('backbone', name) as BackboneContribution;
+let dir: string;
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'percept-backbones-')); });
+afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+
+describe('backbone contributions', () => {
+  it('registers every architecture, the resnet presets and the file backbones', () => {
+    const names = registry.list('backbone').map((c) => c.name);
+    for (const n of ['alexnet', 'vgg16', 'squeezenet1_1', 'squeezenet1_0', 'resnet', 'resnet6', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'vit', 'onnx-file', 'tfjs-file']) {
+      expect(names).toContain(n);
+    }
+    expect(backbone('resnet6').description).toMatch(/PR #991/);
+    expect(backbone('alex').name).toBe('alexnet');
+  });
+
+  it('builds a seeded random model with a tap subset and provenance', async () => {
+    const spec = (await backbone('resnet6').build({ weights: 'random', seed: 3, taps: ['layer3', 'layer1'], width: 0.25, classes: 10 }, { baseDir: dir })) as IRModelSpec;
+    expect(spec.kind).toBe('ir');
+    expect(Object.keys(spec.graph.taps)).toEqual(['layer1', 'layer3']);
+    expect(spec.provenance).toEqual({ source: 'random', seed: 3 });
+    expect(spec.weights.get('layer1.0.conv1.weight')!.shape).toEqual([16, 16, 3, 3]);
+    const again = (await backbone('resnet6').build({ weights: 'random', seed: 3, width: 0.25, classes: 10 }, { baseDir: dir })) as IRModelSpec;
+    expect(again.weights.get('fc.weight')!.data).toEqual(spec.weights.get('fc.weight')!.data);
+  });
+
+  it('answers an unknown tap or option with did-you-mean', async () => {
+    const err = await backbone('alexnet').build({ taps: ['relu6', 'rlu1'] }, { baseDir: dir }).catch((e) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toMatch(/unknown tap "relu6".*available: relu1, relu2, relu3, relu4, relu5/);
+    const typo = await backbone('squeezenet1_1').build({ taps: ['rel1'] }, { baseDir: dir }).catch((e) => e);
+    expect(typo.hint).toMatch(/did you mean "relu1"/);
+    const opt = await backbone('resnet18').build({ widht: 2 }, { baseDir: dir }).catch((e) => e);
+    expect(opt.message).toMatch(/unknown option "widht"/);
+    expect(opt.hint).toMatch(/"width"/);
+  });
+
+  it('loads a checkpoint path relative to baseDir, records its sha256 and checks an expected hash', async () => {
+    const g = resnet6({ classes: 10, width: 0.25 });
+    const bytes = writeSafetensors(randomWeights(g, 11));
+    writeFileSync(join(dir, 'r6.bin'), bytes);
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    const spec = (await backbone('resnet6').build({ weights: 'r6.bin', classes: 10, width: 0.25 }, { baseDir: dir })) as IRModelSpec;
+    expect(spec.provenance).toEqual({ source: 'file', path: join(dir, 'r6.bin'), sha256: sha });
+    expect(spec.weights.get('layer4.0.downsample.0.weight')!.data).toEqual(randomWeights(g, 11).get('layer4.0.downsample.0.weight')!.data);
+    await expect(backbone('resnet6').build({ weights: 'r6.bin', classes: 10, width: 0.25, sha256: '0'.repeat(64) }, { baseDir: dir })).rejects.toThrow(/r6\.bin: sha256 [0-9a-f]{64} does not match/);
+    await expect(backbone('resnet6').build({ weights: 'r6.bin', classes: 5, width: 0.25 }, { baseDir: dir })).rejects.toThrow(/r6\.bin: weights do not match model "resnet6".*wrong shape \(2\)/s);
+  });
+
+  it('explains zoo ids and missing files', async () => {
+    await expect(backbone('resnet50').build({ weights: 'zoo:kumar/resnet50-64px' }, { baseDir: dir })).rejects.toThrow(/model zoo not available yet/);
+    await expect(backbone('resnet50').build({ weights: 'kumar-resnet50' }, { baseDir: dir })).rejects.toThrow(/model zoo not available yet/);
+    await expect(backbone('resnet50').build({ weights: 'missing.pth' }, { baseDir: dir })).rejects.toThrow(/file not found: .*missing\.pth/);
+    await expect(backbone('resnet50').build({ weights: 'pretrained' }, { baseDir: dir })).rejects.toThrow(/no known pretrained weights/);
+  });
+
+  it('applies preprocessing defaults and overrides', async () => {
+    const alex = (await backbone('alexnet').build({}, { baseDir: dir })) as IRModelSpec;
+    expect(alex.preprocessing).toBe(lpipsPreprocessing);
+    // (x − (1+shift)/2)/(scale/2) reproduces LPIPS' (2x − 1 − shift)/scale exactly in float64.
+    for (let c = 0; c < 3; c++) {
+      const x = 0.3;
+      const lp = (2 * x - 1 - [-0.030, -0.088, -0.188][c]) / [0.458, 0.448, 0.450][c];
+      expect((x - alex.preprocessing.mean[c]) / alex.preprocessing.std[c]).toBeCloseTo(lp, 12);
+    }
+    const over = (await backbone('alexnet').build({ preprocessing: { size: [224, 224], resize: 'resize' } }, { baseDir: dir })) as IRModelSpec;
+    expect(over.preprocessing.size).toEqual([224, 224]);
+    expect(over.preprocessing.mean).toEqual(lpipsPreprocessing.mean);
+    await expect(backbone('alexnet').build({ preprocessing: { resize: 'resize' } }, { baseDir: dir })).rejects.toThrow(/"preprocessing\.resize": "resize" needs a target "size"/);
+    await expect(backbone('alexnet').build({ preprocessing: 'caffe' }, { baseDir: dir })).rejects.toThrow(/unknown preset "caffe"/);
+    const vit = (await backbone('vit').build({ config: 'tiny', layers: 2, classes: 0 }, { baseDir: dir })) as IRModelSpec;
+    expect(vit.preprocessing.size).toEqual([64, 64]);
+    expect(Object.keys(vit.graph.taps)).toEqual(['block1', 'block2']);
+  });
+
+  it('describes user model files with their hash and required preprocessing', async () => {
+    writeFileSync(join(dir, 'm.onnx'), 'not really onnx');
+    const onnx = (await backbone('onnx-file').build({ path: 'm.onnx', preprocessing: 'torchvision-imagenet', taps: ['op:Conv'] }, { baseDir: dir })) as FileModelSpec;
+    expect(onnx).toMatchObject({ kind: 'file', format: 'onnx', inputLayout: 'NCHW', taps: ['op:Conv'], sha256: createHash('sha256').update('not really onnx').digest('hex') });
+    expect(onnx.preprocessing.size).toEqual([224, 224]);
+    await expect(backbone('onnx-file').build({ path: 'm.onnx' }, { baseDir: dir })).rejects.toThrow(/"preprocessing" is required/);
+    writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: {} }));
+    const tfjs = (await backbone('tfjs-file').build({ path: 'model.json', preprocessing: 'none' }, { baseDir: dir })) as FileModelSpec;
+    expect(tfjs).toMatchObject({ format: 'tfjs-layers', inputLayout: 'NHWC' });
+  });
+});
+
+const assets = sharedAssets('weights/alexnet-features.safetensors', 'weights/squeezenet1_0-deepcompression.safetensors');
+describe.skipIf(!assets.available)('pretrained weights from PERCEPT_ASSETS', () => {
+  it('alexnet "pretrained" loads the torchvision trunk strictly', async () => {
+    const spec = (await backbone('alexnet').build({ weights: 'pretrained' }, { baseDir: dir })) as IRModelSpec;
+    expect(spec.provenance.source).toBe('file');
+    expect(spec.provenance.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(spec.weights.size).toBe(10);
+  });
+
+  it('squeezenet1_0 "pretrained" defaults to the Caffe classifier padding and preprocessing', async () => {
+    const spec = (await backbone('squeezenet1_0').build({ weights: 'pretrained' }, { baseDir: dir })) as IRModelSpec;
+    expect(spec.preprocessing).toBe(caffeBgr);
+    const conv = spec.graph.nodes.find((n) => n.id === 'classifier.1');
+    expect(conv && conv.op === 'conv2d' && conv.pads).toEqual([1, 1, 1, 1]);
+    expect(spec.weights.get('classifier.1.weight')!.shape).toEqual([1000, 512, 1, 1]);
+  });
+});
