@@ -12,7 +12,6 @@ import {
   sweepChart,
   type AccuracyPsPoint,
 } from '../index.js';
-import { nonDominated } from './frontier.js';
 import { countMarks, hasMarkGroup, inspectPng, svgSize, svgTexts } from '../__fixtures__/inspect.js';
 
 // Illustrative inputs for chart mechanics only; they are not results.
@@ -27,20 +26,14 @@ const points: AccuracyPsPoint[] = [
 type Layer = { name?: string; mark?: unknown; layer?: Layer[]; encoding?: Record<string, any>; data?: { values: any[] } };
 const flat = (ls: Layer[]): Layer[] => ls.flatMap((l) => [l, ...flat(l.layer ?? [])]);
 
-describe('frontier', () => {
-  it('keeps exactly the non-dominated points (both axes maximised), sorted by x', () => {
-    const f = nonDominated(points, (p) => p.accuracy, (p) => p.ps).map((p) => p.label);
-    expect(f).toEqual(['m1', 'm2', 'm4']);
-  });
-});
-
 describe('psVsAccuracyChart', () => {
   it('spec: points, frontier layer over the non-dominated set, published reference rules', () => {
     const spec = psVsAccuracyChart(points) as unknown as { layer: Layer[]; width: number };
     const layers = flat(spec.layer);
     const front = layers.find((l) => l.name === 'frontier');
     expect(front?.mark).toMatchObject({ type: 'line' });
-    expect(front?.data?.values.map((v) => v.accuracy)).toEqual([20, 35, 60]);
+    // m3 and m5 are dominated (m2 beats both on both axes); the rest form the frontier in accuracy order.
+    expect(front?.data?.values.map((v) => v.label)).toEqual(['m1', 'm2', 'm4']);
     const pts = layers.find((l) => l.name === 'points');
     expect(pts?.encoding?.x.field).toBe('accuracy');
     expect(pts?.encoding?.y.field).toBe('ps');

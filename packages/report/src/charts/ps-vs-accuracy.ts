@@ -16,7 +16,7 @@ import {
   requireNumber,
   requireString,
 } from './common.js';
-import { nonDominated } from './frontier.js';
+import { paretoFrontier } from '@percept/metrics';
 
 export interface AccuracyPsPoint {
   /** The model (e.g. "resnet6 width 0.25"). */
@@ -98,9 +98,10 @@ export function psVsAccuracyChart(points: readonly AccuracyPsPoint[], options: P
   }
   layers.push(...errorBarLayers({ values, x, y, color: { field: 'group' } }));
   if (options.frontier ?? true) {
-    const front = nonDominated(values, (v) => v.accuracy, (v) => v.ps);
+    // Non-dominated with both accuracy and PS maximised (Kumar Fig. 1/10), sorted by accuracy.
+    const front = paretoFrontier(values.map((v) => ({ x: v.accuracy, y: v.ps, id: v.label })));
     layers.push({
-      data: { values: front.map((v) => ({ accuracy: v.accuracy, ps: v.ps, series: 'Pareto frontier' })) },
+      data: { values: front.map((p) => ({ accuracy: p.x, ps: p.y, label: p.id })) },
       mark: { type: 'line', color: '#08306b', strokeWidth: 2, interpolate: 'linear' },
       encoding: { x: { field: 'accuracy', type: 'quantitative' }, y: { field: 'ps', type: 'quantitative' }, order: { field: 'accuracy' } },
       name: 'frontier',

@@ -1,5 +1,6 @@
 /** Builds a ReportDocument from a run directory's recorded artifacts, without recomputing anything. */
 import { InputError } from '@percept/core';
+import { pearson, spearman } from '@percept/metrics';
 import { psVsAccuracyChart } from '../charts/ps-vs-accuracy.js';
 import { perSubsetChart } from '../charts/per-subset.js';
 import { layerwiseChart } from '../charts/layerwise.js';
@@ -84,7 +85,7 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
         id: 'ps-vs-accuracy',
         title: 'Perceptual Score vs ImageNet accuracy',
         spec: psVsAccuracyChart(points, { ...size, references: published ? undefined : false }),
-        caption: `Points: ${points.length} measured cells of this run; the line is their Pareto frontier.${published ? ' Dashed lines are published values (LPIPS Table 5), not measured here.' : ''}`,
+        caption: `Points: ${points.length} measured cells of this run; the line is their Pareto frontier.${correlation(points)}${published ? ' Dashed lines are published values (LPIPS Table 5), not measured here.' : ''}`,
       });
     }
   }
@@ -128,6 +129,13 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
     charts,
     notes,
   };
+}
+
+/** Correlation of accuracy and PS over the measured points (needs 3+ points with spread on both axes). */
+function correlation(points: { accuracy: number; ps: number }[]): string {
+  const x = points.map((p) => p.accuracy), y = points.map((p) => p.ps);
+  if (points.length < 3 || new Set(x).size < 2 || new Set(y).size < 2) return '';
+  return ` Pearson r = ${pearson(x, y).toFixed(2)}, Spearman ρ = ${spearman(x, y).toFixed(2)} (n = ${points.length}).`;
 }
 
 /** "onnxruntime-node 1.30 (cpu)" from a job's recorded EngineInfo, when it recorded one. */

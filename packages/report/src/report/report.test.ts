@@ -53,6 +53,8 @@ describe('buildRunReport', () => {
     expect(pts.map((p: any) => p.accuracy)).toEqual([20, 45, 60]);
     // Mean of base + (k - 2.5) over k = 0..5 is the base value.
     expect(pts[0].ps).toBeCloseTo(69, 10);
+    // PS falls monotonically with accuracy in the fixture: rank correlation exactly -1.
+    expect(doc.charts[0].caption).toContain('Spearman ρ = -1.00 (n = 3)');
     expect(doc.tables[0].table.rows[0].cells).toMatchObject({ method: 'backbone=net-a · lpips-baseline', traditional: 66.5 });
     expect(doc.notes.join(' ')).toMatch(/score\/backbone=net-d \(failed\)/);
     expect(doc.provenance?.steps?.[0].engine).toBe('onnxruntime-node 1.30.0 (cpu)');
