@@ -1,9 +1,15 @@
 import type { CliCommand } from '../command.js';
 import { reportCommand } from './report.js';
 import { dataBappsFetchCommand } from './data-bapps-fetch.js';
+import { dataSynth2afcCommand } from './data-synth-2afc.js';
+import { distortCommand } from './distort.js';
+import { distortionsSheetCommand } from './distortions-sheet.js';
 
 /** Every `percept` sub-command. Add a command by adding its module here. */
 export const commands: CliCommand[] = [
   reportCommand,
   dataBappsFetchCommand,
+  distortCommand,
+  distortionsSheetCommand,
+  dataSynth2afcCommand,
 ];
