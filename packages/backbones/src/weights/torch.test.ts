@@ -100,6 +100,7 @@ const assets = sharedAssets(
   'weights/alexnet-features.pth', 'weights/alexnet-features.safetensors',
   'weights/lpips-v0.1-original/alex.pth', 'weights/lpips-v0.1-alex-lin.safetensors',
   'weights/lpips-v0.1-original/squeeze.pth', 'weights/lpips-v0.1-squeeze-lin.safetensors',
+  'weights/lpips-v0.1-original/vgg.pth', 'weights/lpips-v0.1-vgg-lin.safetensors',
 );
 
 function expectSame(a: Map<string, { data: Float32Array; shape: readonly number[] }>, b: typeof a) {
@@ -119,7 +120,7 @@ describe.skipIf(!assets.available)('readers agree on real files', () => {
   });
 
   it('legacy LPIPS alex.pth / squeeze.pth equal the safetensors copies', async () => {
-    for (const net of ['alex', 'squeeze']) {
+    for (const net of ['alex', 'squeeze', 'vgg']) {
       const legacy = await readTorchLegacy(assets.path(`weights/lpips-v0.1-original/${net}.pth`));
       const st = await readSafetensors(assets.path(`weights/lpips-v0.1-${net}-lin.safetensors`));
       expect(legacy.format).toBe('torch-legacy');
@@ -131,6 +132,7 @@ describe.skipIf(!assets.available)('readers agree on real files', () => {
     expect((await readWeights(assets.path('weights/alexnet-features.pth'))).format).toBe('torch-zip');
     expect((await readWeights(assets.path('weights/lpips-v0.1-original/alex.pth'))).format).toBe('torch-legacy');
     expect((await readWeights(assets.path('weights/lpips-v0.1-alex-lin.safetensors'))).format).toBe('safetensors');
+    await expect(readWeights(assets.path('weights/no-such-file.pth'))).rejects.toThrow(/no-such-file\.pth: cannot open weights file \(ENOENT\)/);
   });
 
   it('names the file when a legacy checkpoint is truncated', async () => {
