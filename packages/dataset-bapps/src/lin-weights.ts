@@ -2,8 +2,8 @@
  * LPIPS linear-calibration weights ("lin" layers, SPEC §7.1) for the perceptual-score job.
  *
  * `lin: "pretrained"` resolves the LPIPS v0.1 weights for the job's backbone under PERCEPT_ASSETS
- * (`weights/lpips-v0.1-<net>-lin.safetensors`); any other string is a weights file path
- * (.safetensors, or a PyTorch checkpoint once @percept/backbones reads them). The file holds
+ * (`weights/lpips-v0.1-<net>-lin.safetensors`); any other string is a weights file path in any
+ * format @percept/backbones reads (safetensors, PyTorch zip, the legacy pickle LPIPS ships). The file holds
  * `lin{k}.model.1.weight` of shape [1, C_k, 1, 1]; lin k weights the k-th tap of the backbone,
  * in tap order. This lookup will move to the model zoo; until then it lives here, alone.
  */
@@ -12,8 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { assetsDir, InputError } from '@percept/core';
-import * as backbones from '@percept/backbones';
-import type { WeightTensor } from '@percept/backbones';
+import { parseWeights, type WeightTensor } from '@percept/backbones';
 
 /** The LPIPS network name of each backbone that has published lin weights. */
 export const LPIPS_NET: Readonly<Record<string, string>> = {
@@ -27,17 +26,6 @@ export interface LinWeights {
   weights: Record<string, Float32Array>;
   file: string;
   sha256: string;
-}
-
-type WeightReader = (path: string) => Promise<{ tensors: ReadonlyMap<string, WeightTensor> }>;
-
-/**
- * Prefers the format-sniffing `readWeights` (safetensors, torch zip, legacy pickle) when
- * @percept/backbones provides it, else reads safetensors.
- */
-function weightReader(): WeightReader {
-  const all = backbones as unknown as { readWeights?: WeightReader };
-  return all.readWeights ?? ((p: string) => backbones.readSafetensors(p));
 }
 
 /** Where `lin: "pretrained"` looks for the weights of `backbone`. */
@@ -99,13 +87,13 @@ export async function resolveLinWeights(
   const file = spec === 'pretrained'
     ? pretrainedLinPath(context.backbone, context.env)
     : isAbsolute(spec) ? spec : resolve(context.baseDir, spec);
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
   } catch (e) {
     throw new InputError(`distances: lin weights file ${file} cannot be read (${(e as Error).message})`, { cause: e });
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const { tensors } = await weightReader()(file);
+  const { tensors } = parseWeights(bytes, file);
   return { weights: linWeightsFromTensors(tensors, context.taps, file), file, sha256 };
 }

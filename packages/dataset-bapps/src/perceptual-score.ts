@@ -53,7 +53,9 @@ async function distanceOptions(
   const w = { ...spec.with };
   if (typeof w.lin === 'string') {
     if (!extractor) throw new InputError(`perceptual-score: distance "${spec.id}" uses lin weights but no backbone is configured`);
-    const lin = await resolveLinWeights(w.lin, { backbone: opts.backbone?.use, taps: extractor.taps, baseDir: ctx.baseDir });
+    // The canonical name, so aliases such as "alex" find the same weights as "alexnet".
+    const backbone = opts.backbone ? ctx.registry.get('backbone', opts.backbone.use).name : undefined;
+    const lin = await resolveLinWeights(w.lin, { backbone, taps: extractor.taps, baseDir: ctx.baseDir });
     ctx.record(`linWeights.${spec.id}`, { file: lin.file, sha256: lin.sha256 });
     w.lin = { weights: lin.weights };
   }
@@ -212,7 +214,7 @@ export async function runPerceptualScore(rawOptions: Record<string, unknown>, ct
       const jndValues: number[] = [];
       for (const [s, acc] of a.jnd) {
         const r = acc.compute();
-        jnd[s] = { mAP: 100 * r.map, n: r.n, perLayer: Object.fromEntries(Object.entries(r.perLayer).map(([l, v]) => [l, 100 * v])) };
+        jnd[s] = { mAP: 100 * r.map, n: r.n, perLayer: Object.fromEntries(Object.entries(r.perLayer as Record<string, number>).map(([l, v]) => [l, 100 * v])) };
         jndValues.push(100 * r.map);
       }
       distances[a.spec.id] = {
