@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  definePlugin, Registry,
+  checkOptions, checkOutputs, definePlugin, Registry,
   type Backend, type DistanceResult, type FeatureExtractor, type Features, type ImageBatch, type JobContext, type JsonValue,
 } from '@percept/core';
 import { writeJndSubset, writeTwoAfcSubset } from './writer.js';
@@ -210,6 +210,21 @@ describe('perceptual-score job', () => {
     expect(ctx.records.engine).toMatchObject({ engine: 'fake' });
     expect(ctx.records.skipped).toMatchObject({ count: 0 });
     expect(ctx.records.backbone).toMatchObject({ use: 'fake-net', weights: { source: 'random', seed: 1 } });
+  });
+
+  it('accepts the documented options through its schema and returns outputs matching outputsSchema', async () => {
+    const documented = {
+      root: '.', split: 'val', subsets: ['traditional', 'cnn'], jnd: ['traditional'],
+      backbone: { use: 'fake-net', with: { weights: 'pretrained' } }, backend: { use: 'fake', with: {} },
+      distances: [{ use: 'fake-feat', with: { variant: 'lin', lin: 'pretrained' } }, { use: 'fake-px', with: { colorspace: 'lab' } }],
+      batchSize: 50, bootstrap: { resamples: 1000, seed: 0 }, onError: 'fail', limit: null,
+    };
+    expect(() => checkOptions(perceptualScoreJob, documented as never, 'step')).not.toThrow();
+    const filled = checkOptions(perceptualScoreJob, { root: '.', distances: [{ use: 'fake-px' }] }, 'step');
+    expect(filled).toMatchObject({ split: 'val', batchSize: 50, onError: 'fail', backend: { use: 'onnx' } });
+    expect(() => checkOptions(perceptualScoreJob, { root: '.', distances: [], batchSize: 0 }, 'step')).toThrowError(/distances.*minItems|batchSize/);
+    const out = await perceptualScoreJob.run({ ...baseOptions, bootstrap: { resamples: 20, seed: 1 } }, makeCtx());
+    expect(() => checkOutputs(perceptualScoreJob, out, 'step')).not.toThrow();
   });
 
   it('is deterministic for a fixed bootstrap seed', async () => {
