@@ -4,20 +4,14 @@ import { dataBappsFetchCommand } from './data-bapps-fetch.js';
 import { dataSynth2afcCommand } from './data-synth-2afc.js';
 import { distortCommand } from './distort.js';
 import { distortionsSheetCommand } from './distortions-sheet.js';
-import { pluginsCommand } from './plugins.js';
-import { runCommand } from './run.js';
-import { schemaCommand } from './schema.js';
-import { validateCommand } from './validate.js';
+import { exportOnnxCommand } from './export-onnx.js';
 
 /** Every `percept` sub-command. Add a command by adding its module here. */
 export const commands: CliCommand[] = [
   reportCommand,
-  runCommand,
-  validateCommand,
-  pluginsCommand,
-  schemaCommand,
   dataBappsFetchCommand,
   distortCommand,
   distortionsSheetCommand,
   dataSynth2afcCommand,
+  exportOnnxCommand,
 ];
