@@ -69,6 +69,9 @@ describe('architecture shapes', () => {
     expect(shapes.get(g.logits!)).toEqual([2, 10]);
     expect(() => inferShapes(g, [1, 3, 32, 32])).toThrow(/node "encoder\.pos_embedding".*\[1, 65, 64\].*\[1, 17, 64\]/);
     expect(() => vit({ imageSize: 64, patch: 8, layers: 1, heads: 5, dim: 64, mlpDim: 8 })).toThrow(/"dim" \(64\) must be divisible by "heads" \(5\)/);
+    expect(() => vit({ imageSize: 64, patch: 8, layers: 1, heads: 4, dim: 64, mlpDim: 8, dropout: 1 })).toThrow(/"dropout" must be in \[0, 1\)/);
+    const train = vit({ imageSize: 32, patch: 8, layers: 1, heads: 4, dim: 64, mlpDim: 8, dropout: 0.1 });
+    expect(train.nodes.filter((n) => n.op === 'dropout').map((n) => n.id)).toEqual(['encoder.dropout', 'encoder.layers.encoder_layer_0.dropout', 'encoder.layers.encoder_layer_0.mlp.2', 'encoder.layers.encoder_layer_0.mlp.4']);
   });
 });
 

@@ -38,6 +38,7 @@ export function vit(opts: ViTOptions): IRGraph {
   if (imageSize % patch !== 0) throw new InputError(`vit: option "imageSize" (${imageSize}) must be divisible by "patch" (${patch})`);
   if (dim % heads !== 0) throw new InputError(`vit: option "dim" (${dim}) must be divisible by "heads" (${heads})`);
   if (!Number.isInteger(classes) || classes < 0) throw new InputError(`vit: option "classes" must be a non-negative integer, got ${classes}`);
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new InputError(`vit: option "dropout" must be in [0, 1), got ${dropout}`);
   const tokens = (imageSize / patch) ** 2 + 1;
   const g = new GraphBuilder(opts.name ?? `vit-p${patch}-l${layers}-d${dim}`);
   let x = g.patchEmbed('conv_proj', 'input', { in: 3, dim, patch });
