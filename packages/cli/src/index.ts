@@ -1,3 +1,8 @@
 export * from "./command.js";
 export { commands } from "./commands/index.js";
 export { builtinPlugins } from "./builtins.js";
+export { runCli, findCommand, reportError } from "./main.js";
+export { createRegistry } from "./registry.js";
+export { prepareWorkflow } from "./workflow-file.js";
+export { ProgressRenderer } from "./progress.js";
+export { schemaText, DEFAULT_SCHEMA_PATH } from "./commands/schema.js";

@@ -27,3 +27,4 @@ export { corePlugin } from './core-plugin.js';
 export { echoJob } from './jobs/echo.js';
 export { writeTextJob } from './jobs/write-text.js';
 export { checksumJob } from './jobs/checksum.js';
+export * from './workflow/overrides.js';

@@ -5,10 +5,18 @@ import { dataSynth2afcCommand } from './data-synth-2afc.js';
 import { distortCommand } from './distort.js';
 import { distortionsSheetCommand } from './distortions-sheet.js';
 import { exportOnnxCommand } from './export-onnx.js';
+import { pluginsCommand } from './plugins.js';
+import { runCommand } from './run.js';
+import { schemaCommand } from './schema.js';
+import { validateCommand } from './validate.js';
 
 /** Every `percept` sub-command. Add a command by adding its module here. */
 export const commands: CliCommand[] = [
   reportCommand,
+  runCommand,
+  validateCommand,
+  pluginsCommand,
+  schemaCommand,
   dataBappsFetchCommand,
   distortCommand,
   distortionsSheetCommand,

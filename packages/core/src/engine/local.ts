@@ -6,6 +6,7 @@ import { CellCache, RESULT_FILE } from './cache.js';
 import { executeCell, readCellArtifact } from './cell.js';
 import { exists } from './files.js';
 import { hostInfo } from './host.js';
+import { cellLabel } from '../workflow/matrix.js';
 import { cellDirOf, resolveCell, type UpstreamCell } from './plan.js';
 import type { CellRecord, Engine, Manifest, PlannedStep, RunEvent, RunRequest, RunResult, RunStatus } from './types.js';
 
@@ -77,7 +78,7 @@ export class LocalEngine implements Engine {
     const runCell = async (step: PlannedStep, index: number) => {
       const key = step.cells[index].key;
       const rec = recordOf.get(`${step.id}\u0000${key}`)!;
-      const label = key ? `${step.id} ${key}` : step.id;
+      const label = step.cells[index].matrix ? `${step.id} ${cellLabel(step.cells[index].matrix)}` : step.id;
       const started = Date.now();
       Object.assign(rec, { status: 'running', startedAt: now() });
       delete rec.error;
@@ -110,7 +111,8 @@ export class LocalEngine implements Engine {
         });
         const st = state.get(step.id)!;
         st.results[index] = { cell: key, dir: rec.dir, outputs: outcome.outputs, hash: outcome.artifactHash };
-        if (st.results.every(Boolean) && st.results.length === step.cells.length) upstream.set(step.id, st.results as UpstreamCell[]);
+        // (Array.every skips holes, so count the filled slots instead.)
+        if (st.results.filter(Boolean).length === step.cells.length) upstream.set(step.id, st.results as UpstreamCell[]);
         emit({ type: 'cell-finish', step: step.id, cell: key, label, status: 'succeeded', cached: outcome.cached, reused });
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);

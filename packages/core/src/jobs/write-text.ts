@@ -24,7 +24,7 @@ export const writeTextJob: JobContribution = {
     type: 'object',
     required: ['dir', 'files', 'bytes'],
     properties: {
-      dir: { type: 'string', description: 'The directory holding the files.' },
+      dir: { type: 'string', description: 'The directory holding exactly these files.' },
       files: { type: 'array', items: { type: 'string' }, description: 'Absolute paths of the written files, in name order.' },
       bytes: { type: 'integer', description: 'Total size in bytes.' },
     },
@@ -32,6 +32,8 @@ export const writeTextJob: JobContribution = {
   async run(options, ctx) {
     const files = options.files as Record<string, string>;
     const names = Object.keys(files).sort();
+    // A subdirectory of their own, so `dir` holds exactly these files (not the cell's result.json).
+    const dir = join(ctx.outputDir, 'files');
     const written: string[] = [];
     let bytes = 0;
     for (const [i, name] of names.entries()) {
@@ -40,11 +42,11 @@ export const writeTextJob: JobContribution = {
       }
       ctx.signal.throwIfAborted();
       const data = Buffer.from(files[name], 'utf8');
-      await writeFileAtomic(join(ctx.outputDir, name), data);
-      written.push(join(ctx.outputDir, name));
+      await writeFileAtomic(join(dir, name), data);
+      written.push(join(dir, name));
       bytes += data.length;
       ctx.progress(i + 1, names.length, 'files');
     }
-    return { dir: ctx.outputDir, files: written, bytes };
+    return { dir, files: written, bytes };
   },
 };
