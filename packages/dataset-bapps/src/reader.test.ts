@@ -136,6 +136,8 @@ describe('reader pairing and errors', () => {
       ['000004', 'p1'], ['000001', 'p0/000001.png'], ['000003', 'judge/000003.npy'],
     ]);
     expect(ds.skipped[2].reason).toMatch(/NaN/);
+    await collect(ds); // a second pass reports the same three, not six
+    expect(ds.skipped).toHaveLength(3);
   });
 
   it('accepts one-element judgements of any shape and dtype, and nested folders', async () => {

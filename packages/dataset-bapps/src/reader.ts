@@ -116,8 +116,9 @@ async function fromFile<T>(file: string, load: (file: string) => Promise<T>): Pr
 abstract class BappsReader<B> implements Dataset<B> {
   readonly subsets: readonly string[];
   readonly size: number;
-  /** Every sample dropped so far: while pairing (at open) and while decoding (during iteration). */
+  /** Samples dropped while pairing (at open) and while decoding (during the latest iteration). */
   readonly skipped: SkippedSample[] = [];
+  private readonly pairingSkips: number;
 
   protected constructor(
     readonly name: string,
@@ -128,6 +129,7 @@ abstract class BappsReader<B> implements Dataset<B> {
     this.subsets = indexes.map((i) => i.subset);
     this.size = indexes.reduce((a, i) => a + i.samples.length, 0);
     for (const i of indexes) this.skipped.push(...i.skipped);
+    this.pairingSkips = this.skipped.length;
   }
 
   /** Samples per subset (after pairing and limit, before decode-time skips). */
@@ -155,6 +157,8 @@ abstract class BappsReader<B> implements Dataset<B> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<B> {
+    // A second pass must not count the same bad files twice.
+    this.skipped.length = this.pairingSkips;
     const chunks: Chunk[] = [];
     for (const index of this.indexes) {
       for (let s = 0; s < index.samples.length; s += this.batchSize) {
