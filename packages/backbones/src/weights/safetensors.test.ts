@@ -61,7 +61,7 @@ describe('safetensors', () => {
   });
 });
 
-const assets = sharedAssets('weights/alexnet-features.safetensors');
+const assets = sharedAssets('weights/alexnet-features.safetensors', 'weights/lpips-v0.1-alex-lin.safetensors');
 describe.skipIf(!assets.available)('safetensors on real files', () => {
   it('reads the AlexNet trunk with its metadata', async () => {
     const w = await readSafetensors(assets.path('weights/alexnet-features.safetensors'));
@@ -71,5 +71,13 @@ describe.skipIf(!assets.available)('safetensors on real files', () => {
     expect(bias.length).toBe(256);
     expect(bias.every(Number.isFinite)).toBe(true);
     expect(bias.some((v) => v !== 0)).toBe(true);
+  });
+
+  it('every truncation is an InputError naming the file', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const bytes = await readFile(assets.path('weights/lpips-v0.1-alex-lin.safetensors'));
+    for (let n = 0; n < bytes.length; n += 5) {
+      expect(() => parseSafetensors(bytes.subarray(0, n), 'lin.safetensors'), `truncated at ${n}`).toThrow(/^lin\.safetensors: not a valid safetensors file/);
+    }
   });
 });

@@ -142,4 +142,15 @@ describe.skipIf(!assets.available)('readers agree on real files', () => {
     expect(() => parseTorchLegacy(bytes.subarray(0, 600), 'alex-cut.pth')).toThrow(/alex-cut\.pth: cannot unpickle .*truncated/);
     expect(() => parseWeights(new Uint8Array([1, 2, 3]), 'junk.bin')).toThrow(/junk\.bin: unrecognised weights format/);
   });
+
+  it('every truncation of a legacy file is an InputError naming it (never a RangeError or a silent success)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const bytes = await readFile(assets.path('weights/lpips-v0.1-original/alex.pth'));
+    for (let n = 0; n < bytes.length; n += 7) {
+      let err: unknown;
+      try { parseTorchLegacy(bytes.subarray(0, n), 'alex.pth'); } catch (e) { err = e; }
+      expect(err, `truncated at ${n}`).toBeInstanceOf(InputError);
+      expect((err as Error).message.startsWith('alex.pth: ')).toBe(true);
+    }
+  });
 });
