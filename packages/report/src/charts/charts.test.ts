@@ -55,7 +55,7 @@ describe('psVsAccuracyChart', () => {
     expect(countMarks(svg, 'reference_rules')).toBe(4);
     const texts = svgTexts(svg);
     expect(texts).toContain('ImageNet top-1 accuracy (%)');
-    expect(texts).toContain('Perceptual Score (BAPPS 2AFC ×100)');
+    expect(texts).toContain('Perceptual Score (2AFC ×100)');
     expect(texts).toContain('Human (published) 73.9');
   });
 

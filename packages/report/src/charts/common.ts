@@ -36,7 +36,13 @@ export function frame(options: ChartOptions, defaults: { title: string }) {
     height,
     autosize: { type: 'fit', contains: 'padding' },
     background: 'white',
-    config: { font: 'DejaVu Sans, Verdana, sans-serif', view: { stroke: null }, legend: { labelLimit: 260 } },
+    config: {
+      font: 'DejaVu Sans, Verdana, sans-serif',
+      view: { stroke: null },
+      legend: { labelLimit: 260 },
+      // A rotated y title taller than the plot pushes the chart title off the canvas; truncate instead.
+      axisY: { titleLimit: Math.max(60, height - 80) },
+    },
   } as const;
 }
 
@@ -90,16 +96,14 @@ export function useLogScale(values: number[], option: boolean | 'auto', chart: s
 /**
  * Two rule layers drawing horizontal (x interval) and vertical (y interval) error bars. Data carry the
  * interval ends as `<x>Lo/<x>Hi` and `<y>Lo/<y>Hi`; rows without an interval are filtered out per layer.
+ * The bars are grey, without a colour encoding, so the points keep one merged colour/shape legend.
  */
 export function errorBarLayers(opts: {
   values: Record<string, unknown>[];
   x: { field: string; type: 'quantitative' };
   y: { field: string; type: 'quantitative' };
-  color?: { field: string };
 }) {
   const { x, y } = opts;
-  // Same field, type and title as the points' colour, so Vega-Lite merges them into one legend.
-  const color = opts.color ? { color: { field: opts.color.field, type: 'nominal' as const, title: null } } : {};
   const layers = [];
   const xRows = opts.values.filter((v) => v[`${x.field}Lo`] !== undefined);
   const yRows = opts.values.filter((v) => v[`${y.field}Lo`] !== undefined);
@@ -107,12 +111,11 @@ export function errorBarLayers(opts: {
     layers.push({
       name: 'error_x',
       data: { values: xRows },
-      mark: { type: 'rule' as const, strokeWidth: 1.2 },
+      mark: { type: 'rule' as const, strokeWidth: 1.2, color: '#777' },
       encoding: {
         x: { field: `${x.field}Lo`, type: 'quantitative' as const },
         x2: { field: `${x.field}Hi` },
         y: { field: y.field, type: 'quantitative' as const },
-        ...color,
       },
     });
   }
@@ -120,12 +123,11 @@ export function errorBarLayers(opts: {
     layers.push({
       name: 'error_y',
       data: { values: yRows },
-      mark: { type: 'rule' as const, strokeWidth: 1.2 },
+      mark: { type: 'rule' as const, strokeWidth: 1.2, color: '#777' },
       encoding: {
         y: { field: `${y.field}Lo`, type: 'quantitative' as const },
         y2: { field: `${y.field}Hi` },
         x: { field: x.field, type: 'quantitative' as const },
-        ...color,
       },
     });
   }

@@ -73,7 +73,7 @@ export function psVsAccuracyChart(points: readonly AccuracyPsPoint[], options: P
   const y = {
     field: 'ps',
     type: 'quantitative' as const,
-    title: options.yTitle ?? 'Perceptual Score (BAPPS 2AFC ×100)',
+    title: options.yTitle ?? 'Perceptual Score (2AFC ×100)',
     scale: { domain: yDomain, zero: false },
   };
 
@@ -96,7 +96,7 @@ export function psVsAccuracyChart(points: readonly AccuracyPsPoint[], options: P
       ],
     });
   }
-  layers.push(...errorBarLayers({ values, x, y, color: { field: 'group' } }));
+  layers.push(...errorBarLayers({ values, x, y }));
   if (options.frontier ?? true) {
     // Non-dominated with both accuracy and PS maximised (Kumar Fig. 1/10), sorted by accuracy.
     const front = paretoFrontier(values.map((v) => ({ x: v.accuracy, y: v.ps, id: v.label })));

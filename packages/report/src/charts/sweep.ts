@@ -47,7 +47,7 @@ export function sweepChart(points: readonly SweepPoint[], options: SweepOptions)
   };
   const y = { field: 'ps', type: 'quantitative' as const, title: options.yTitle ?? 'Perceptual Score', scale: { zero: false } };
   const layers: object[] = [
-    ...errorBarLayers({ values, x, y, color: { field: 'series' } }),
+    ...errorBarLayers({ values, x, y }),
     {
       data: { values },
       mark: { type: 'line', point: { filled: true, size: 50 } },
