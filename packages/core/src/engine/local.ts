@@ -1,8 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { JsonValue, Logger } from '../contracts.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { canonicalJson } from '../util/canonical.js';
-import { CellCache, RESULT_FILE } from './cache.js';
+import { CellCache, CELL_FILE, RESULT_FILE } from './cache.js';
 import { executeCell, readCellArtifact } from './cell.js';
 import { exists } from './files.js';
 import { hostInfo } from './host.js';
@@ -11,6 +12,17 @@ import { cellDirOf, resolveCell, type UpstreamCell } from './plan.js';
 import type { CellRecord, Engine, Manifest, PlannedStep, RunEvent, RunRequest, RunResult, RunStatus } from './types.js';
 
 export const MANIFEST_FILE = 'manifest.json';
+
+/** The cache key of a complete artifact in `cellDir`, or undefined when it is absent or partial. */
+async function finishedCellKey(cellDir: string): Promise<string | undefined> {
+  if (!(await exists(join(cellDir, RESULT_FILE)))) return undefined;
+  try {
+    const meta = JSON.parse(await readFile(join(cellDir, CELL_FILE), 'utf8')) as { cacheKey?: unknown };
+    return typeof meta.cacheKey === 'string' ? meta.cacheKey : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function runDirOf(runsDir: string, workflowName: string, runId: string): string {
   return resolve(runsDir, workflowName, runId);
@@ -95,8 +107,10 @@ export class LocalEngine implements Engine {
         const prev = previous.get(`${step.id}\u0000${key}`);
         let outcome: { outputs: Record<string, JsonValue>; artifactHash: string; records: Record<string, JsonValue>; cached: boolean };
         let reused = false;
-        if (prev?.status === 'succeeded' && prev.cacheKey === spec.cacheKey && (await exists(join(runDir, rec.dir, RESULT_FILE)))) {
-          outcome = { ...(await readCellArtifact(join(runDir, rec.dir))), cached: prev.cached === true };
+        // A cell is finished when its cell.json (written last) names the same cache key, whatever
+        // the manifest says: the process may have died between the artifact and the manifest.
+        if (req.resume && (await finishedCellKey(join(runDir, rec.dir))) === spec.cacheKey) {
+          outcome = { ...(await readCellArtifact(join(runDir, rec.dir))), cached: prev?.cached === true };
           reused = true;
         } else {
           outcome = await executeCell(spec, {
