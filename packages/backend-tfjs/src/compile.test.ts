@@ -195,6 +195,41 @@ describe('IR -> tfjs ops on the wasm engine', () => {
     expect(relMaxError(tok.data, first)).toBeLessThan(1e-4);
   });
 
+  it('folds batch norm and ReLU into the preceding conv without changing results, unless an intermediate is requested', () => {
+    const r = rng(17);
+    const nodes: IRNode[] = [
+      conv('c1', { inChannels: 3, outChannels: 4, bias: true, pads: [0, 1, 2, 1] }),
+      { op: 'batchnorm', id: 'bn1', inputs: ['c1'], param: 'bn1', channels: 4, eps: 1e-5, momentum: 0.1 },
+      { op: 'relu', id: 'r1', inputs: ['bn1'] },
+      conv('c2', { inChannels: 4, outChannels: 4, groups: 4, bias: false }, 'r1'),
+      { op: 'batchnorm', id: 'bn2', inputs: ['c2'], param: 'bn2', channels: 4, eps: 1e-3, momentum: 0.1 },
+    ];
+    const bn = (p: string) => ({
+      [`${p}.weight`]: randomArr([4], r), [`${p}.bias`]: randomArr([4], r), [`${p}.running_mean`]: randomArr([4], r), [`${p}.running_var`]: randomArr([4], () => r(0.3, 2)),
+    });
+    const weights = weightMap({ 'c1.weight': randomArr([4, 3, 3, 3], r), 'c1.bias': randomArr([4], r), 'c2.weight': randomArr([4, 1, 3, 3], r), ...bn('bn1'), ...bn('bn2') });
+    const g = tinyGraph(nodes, []);
+    const fused = compileGraph(g, weights);
+    const plain = compileGraph(g, weights, { fuse: false });
+    const x = tf.randomUniform([2, 7, 6, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
+    try {
+      const a = fused.run(x, ['r1', 'bn2']);
+      const b = plain.run(x, ['r1', 'bn2']);
+      expect(relMaxError(a.r1.dataSync(), b.r1.dataSync())).toBeLessThan(1e-5);
+      expect(relMaxError(a.bn2.dataSync(), b.bn2.dataSync())).toBeLessThan(1e-5);
+      // Asking for the pre-norm conv output falls back to the ops as written.
+      const c = fused.run(x, ['c1', 'bn2']);
+      const d = plain.run(x, ['c1']);
+      expect(Array.from(c.c1.dataSync())).toEqual(Array.from(d.c1.dataSync()));
+      expect(relMaxError(c.bn2.dataSync(), b.bn2.dataSync())).toBeLessThan(1e-5);
+      tf.dispose([...Object.values(a), ...Object.values(b), ...Object.values(c), ...Object.values(d)]);
+    } finally {
+      x.dispose();
+      fused.dispose();
+      plain.dispose();
+    }
+  });
+
   it('rejects missing and mis-shaped weights, listing every one', () => {
     const g = tinyGraph([conv('c', { inChannels: 3, outChannels: 4 }), conv('d', { inChannels: 4, outChannels: 2 }, 'c')], []);
     const r = rng(1);

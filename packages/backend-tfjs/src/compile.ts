@@ -8,8 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '@percept/core';
-import type { IRGraph, IRNode, WeightMap, WeightTensor } from '@percept/backbones';
-import { checkWeights, graphParams, toTfjsLayout, toTorchLayout, type ParamUse } from './params.js';
+import type { ConvNode, IRGraph, IRNode, WeightMap, WeightTensor } from '@percept/backbones';
+import { checkWeights, graphParams, hostToTfjsLayout, toTfjsLayout, toTorchLayout, type ParamUse } from './params.js';
 import { conv2d } from './ops/conv.js';
 import { globalAvgPool, pool2d } from './ops/pool.js';
 import { batchNormInference, batchNormTraining } from './ops/batchnorm.js';
@@ -21,6 +21,14 @@ export interface CompileOptions {
    * non-trainable variables) so optimizers can update them. Inference-only models keep plain tensors.
    */
   training?: boolean;
+  /**
+   * Inference fast path (default true when not training): a conv whose only reader is a batch
+   * norm runs with the norm folded into its kernel and bias (W·γ/√(σ²+ε), (b−μ)·γ/√(σ²+ε)+β),
+   * and a ReLU that only reads it runs inside the same kernel. A run that asks for the output of
+   * a folded conv or norm falls back to the unfused ops for that group. False runs every IR node
+   * as written.
+   */
+  fuse?: boolean;
 }
 
 export interface RunOptions {
@@ -67,7 +75,70 @@ export function compileGraph(graph: IRGraph, weights: WeightMap, options: Compil
     for (const t of params.values()) t.dispose();
     throw err;
   }
-  return new Compiled(graph, params, layouts, training);
+  let fusions = new Map<string, Fusion>();
+  if (!training && (options.fuse ?? true)) {
+    try {
+      fusions = planFusions(graph, weights);
+    } catch (err) {
+      for (const t of params.values()) t.dispose();
+      throw err;
+    }
+  }
+  return new Compiled(graph, params, layouts, training, fusions);
+}
+
+/** A conv → batchnorm (→ relu) chain computed by one fused kernel. */
+interface Fusion {
+  /** The nodes folded into the conv, in order; the last one receives the fused output. */
+  absorbed: string[];
+  kernel: tf.Tensor4D;
+  bias: tf.Tensor1D;
+  activation: 'linear' | 'relu';
+}
+
+function planFusions(graph: IRGraph, weights: WeightMap): Map<string, Fusion> {
+  const readers = new Map<string, IRNode[]>();
+  for (const n of graph.nodes) for (const i of n.inputs) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const soleReader = (id: string): IRNode | undefined => {
+    const r = readers.get(id);
+    return r && r.length === 1 && r[0].inputs.length === 1 ? r[0] : undefined;
+  };
+  const host = (name: string) => weights.get(name)!.data;
+  const out = new Map<string, Fusion>();
+  try {
+    for (const node of graph.nodes) {
+      if (node.op !== 'conv2d') continue;
+      const bn = soleReader(node.id);
+      if (!bn || bn.op !== 'batchnorm') continue;
+      const relu = soleReader(bn.id);
+      const useRelu = relu?.op === 'relu';
+      // Folded on the host in float64, then uploaded once.
+      const gamma = host(`${bn.param}.weight`), beta = host(`${bn.param}.bias`);
+      const mean = host(`${bn.param}.running_mean`), variance = host(`${bn.param}.running_var`);
+      const bias0 = node.bias ? host(`${node.param}.bias`) : undefined;
+      const o = node.outChannels;
+      const scale = new Float64Array(o);
+      const shift = new Float32Array(o);
+      for (let c = 0; c < o; c++) {
+        scale[c] = gamma[c] / Math.sqrt(variance[c] + bn.eps);
+        shift[c] = ((bias0?.[c] ?? 0) - mean[c]) * scale[c] + beta[c];
+      }
+      const k = hostToTfjsLayout(weights.get(`${node.param}.weight`)!, 'oihw');
+      const folded = new Float32Array(k.data.length);
+      // HWIO keeps output channels last and contiguous.
+      for (let j = 0; j < folded.length; j++) folded[j] = k.data[j] * scale[j % o];
+      out.set(node.id, {
+        absorbed: useRelu ? [bn.id, relu!.id] : [bn.id],
+        kernel: tf.tensor4d(folded, k.shape as [number, number, number, number]),
+        bias: tf.tensor1d(shift),
+        activation: useRelu ? 'relu' : 'linear',
+      });
+    }
+  } catch (err) {
+    for (const f of out.values()) tf.dispose([f.kernel, f.bias]);
+    throw err;
+  }
+  return out;
 }
 
 /** Structural checks a backend needs before it can trust the graph: ids, inputs, order. */
@@ -116,6 +187,7 @@ class Compiled implements CompiledModel {
     readonly params: Map<string, tf.Tensor>,
     private readonly layouts: Map<string, ParamUse>,
     readonly training: boolean,
+    private readonly fusions: Map<string, Fusion>,
   ) {
     this.order = new Map(graph.nodes.map((n, i) => [n.id, i]));
   }
@@ -143,20 +215,31 @@ class Compiled implements CompiledModel {
 
     return tf.tidy(() => {
       const values = new Map<string, tf.Tensor>([[this.graph.input.name, input]]);
+      const skip = new Set<string>();
       for (let i = 0; i <= last; i++) {
         const node = this.graph.nodes[i];
+        if (skip.has(node.id)) continue;
         const args = node.inputs.map((id) => values.get(id)!);
         let out: tf.Tensor;
+        let outId = node.id;
         try {
-          out = this.apply(node, args, trainMode);
+          const fusion = node.op === 'conv2d' && !trainMode ? this.fusions.get(node.id) : undefined;
+          // Fuse only when nobody asked for an intermediate the fused kernel never materialises.
+          if (fusion && !wanted.has(node.id) && fusion.absorbed.slice(0, -1).every((id) => !wanted.has(id))) {
+            out = conv2d(expectRank(args[0], 4, node), fusion.kernel, fusion.bias, node as ConvNode, fusion.activation);
+            outId = fusion.absorbed[fusion.absorbed.length - 1];
+            for (const id of fusion.absorbed) skip.add(id);
+          } else {
+            out = this.apply(node, args, trainMode);
+          }
         } catch (err) {
           if (err instanceof InputError) throw err;
           const shapes = args.map((a) => `[${a.shape.join(', ')}]`).join(', ');
           throw new InputError(`model "${this.graph.name}": node "${node.id}" (${node.op}) failed on input ${shapes}: ${(err as Error).message}`, { cause: err });
         }
-        values.set(node.id, out);
+        values.set(outId, out);
         for (const id of node.inputs) {
-          if (lastUse.get(id) === i && !wanted.has(id) && id !== this.graph.input.name) values.get(id)!.dispose();
+          if (lastUse.get(id) === i && !wanted.has(id) && id !== this.graph.input.name) values.get(id)?.dispose();
         }
       }
       const result: Record<string, tf.Tensor> = {};
@@ -262,7 +345,9 @@ class Compiled implements CompiledModel {
     if (this.disposed) return;
     this.disposed = true;
     for (const t of this.params.values()) t.dispose();
+    for (const f of this.fusions.values()) tf.dispose([f.kernel, f.bias]);
     this.params.clear();
+    this.fusions.clear();
   }
 }
 
