@@ -137,28 +137,45 @@ export function gaussianKernel(sigma: number): Float64Array {
   return k;
 }
 
+/** For each output index and kernel tap, the reflected source index: keeps modulo arithmetic out of the inner loop. */
+function reflectTable(n: number, r: number): Int32Array {
+  const t = new Int32Array(n * (2 * r + 1));
+  for (let i = 0; i < n; i++) for (let k = -r; k <= r; k++) t[i * (2 * r + 1) + k + r] = reflectIndex(i + k, n);
+  return t;
+}
+
 /** Separable convolution with a symmetric kernel, reflect border. */
 export function convolveSeparable(img: Img, kernel: Float64Array): Float32Array {
   const { data, h, w } = img;
-  const r = (kernel.length - 1) >> 1;
+  const taps = kernel.length;
+  const r = (taps - 1) >> 1;
+  const xs = reflectTable(w, r);
+  const ys = reflectTable(h, r);
   const tmp = new Float64Array(h * w * 3);
   for (let y = 0; y < h; y++) {
+    const row = y * w;
     for (let x = 0; x < w; x++) {
-      for (let c = 0; c < 3; c++) {
-        let s = 0;
-        for (let k = -r; k <= r; k++) s += kernel[k + r] * data[(y * w + reflectIndex(x + k, w)) * 3 + c];
-        tmp[(y * w + x) * 3 + c] = s;
+      let s0 = 0, s1 = 0, s2 = 0;
+      for (let k = 0; k < taps; k++) {
+        const q = (row + xs[x * taps + k]) * 3;
+        const wk = kernel[k];
+        s0 += wk * data[q]; s1 += wk * data[q + 1]; s2 += wk * data[q + 2];
       }
+      const p = (row + x) * 3;
+      tmp[p] = s0; tmp[p + 1] = s1; tmp[p + 2] = s2;
     }
   }
   const out = new Float32Array(h * w * 3);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      for (let c = 0; c < 3; c++) {
-        let s = 0;
-        for (let k = -r; k <= r; k++) s += kernel[k + r] * tmp[(reflectIndex(y + k, h) * w + x) * 3 + c];
-        out[(y * w + x) * 3 + c] = s;
+      let s0 = 0, s1 = 0, s2 = 0;
+      for (let k = 0; k < taps; k++) {
+        const q = (ys[y * taps + k] * w + x) * 3;
+        const wk = kernel[k];
+        s0 += wk * tmp[q]; s1 += wk * tmp[q + 1]; s2 += wk * tmp[q + 2];
       }
+      const p = (y * w + x) * 3;
+      out[p] = s0; out[p + 1] = s1; out[p + 2] = s2;
     }
   }
   return clipInPlace(out);
