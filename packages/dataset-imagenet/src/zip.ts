@@ -1,0 +1,160 @@
+/**
+ * Just enough of the ZIP format to stream the members of a NumPy `.npz` without loading the file:
+ * the central directory (with ZIP64, which NumPy forces on every member it writes), then each
+ * member's bytes read in chunks and inflated with fflate's streaming `Inflate`. Downsampled
+ * ImageNet training batches are ~1.5 GB each, so reading a member whole is not an option.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { Inflate } from 'fflate';
+import { InputError } from '@percept/core';
+
+export interface ZipEntry {
+  name: string;
+  /** 0 = stored, 8 = deflate. */
+  method: number;
+  compressedSize: number;
+  size: number;
+  localHeaderOffset: number;
+}
+
+const EOCD = 0x06054b50;
+const ZIP64_LOCATOR = 0x07064b50;
+const ZIP64_EOCD = 0x06064b50;
+const CENTRAL = 0x02014b50;
+const LOCAL = 0x04034b50;
+
+function u64(view: DataView, at: number): number {
+  const v = view.getBigUint64(at, true);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`64-bit zip field ${v} is too large`);
+  return Number(v);
+}
+
+async function readAt(fh: FileHandle, position: number, length: number, file: string, what: string): Promise<DataView> {
+  const buf = Buffer.alloc(length);
+  const { bytesRead } = await fh.read(buf, 0, length, position);
+  if (bytesRead !== length) throw new InputError(`${file}: truncated zip (${what} at byte ${position} needs ${length} bytes, file ends after ${bytesRead})`);
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** Lists the members of a zip file from its central directory. */
+export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
+  let fh: FileHandle;
+  try {
+    fh = await open(file, 'r');
+  } catch (e) {
+    throw new InputError(`Cannot open ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const fileSize = (await fh.stat()).size;
+    // The end record is 22 bytes plus a comment of at most 65535 bytes.
+    const tailLen = Math.min(fileSize, 22 + 65535);
+    const tail = await readAt(fh, fileSize - tailLen, tailLen, file, 'end of central directory');
+    let eocd = -1;
+    for (let i = tailLen - 22; i >= 0; i--) if (tail.getUint32(i, true) === EOCD) { eocd = i; break; }
+    if (eocd < 0) throw new InputError(`${file}: not a zip file (no end-of-central-directory record); an .npz must be a zip of .npy files`);
+    let count = tail.getUint16(eocd + 10, true);
+    let cdSize = tail.getUint32(eocd + 12, true);
+    let cdOffset = tail.getUint32(eocd + 16, true);
+    if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
+      const loc = eocd - 20;
+      if (loc < 0 || tail.getUint32(loc, true) !== ZIP64_LOCATOR) throw new InputError(`${file}: zip needs ZIP64 fields but has no ZIP64 locator`);
+      const z = await readAt(fh, u64(tail, loc + 8), 56, file, 'ZIP64 end record');
+      if (z.getUint32(0, true) !== ZIP64_EOCD) throw new InputError(`${file}: corrupt ZIP64 end-of-central-directory record`);
+      count = u64(z, 32);
+      cdSize = u64(z, 40);
+      cdOffset = u64(z, 48);
+    }
+    const cd = await readAt(fh, cdOffset, cdSize, file, 'central directory');
+    const entries: ZipEntry[] = [];
+    let p = 0;
+    for (let k = 0; k < count; k++) {
+      if (cd.getUint32(p, true) !== CENTRAL) throw new InputError(`${file}: corrupt central directory (entry ${k})`);
+      const flags = cd.getUint16(p + 8, true);
+      const method = cd.getUint16(p + 10, true);
+      let compressedSize = cd.getUint32(p + 20, true);
+      let size = cd.getUint32(p + 24, true);
+      const nameLen = cd.getUint16(p + 28, true);
+      const extraLen = cd.getUint16(p + 30, true);
+      const commentLen = cd.getUint16(p + 32, true);
+      let localHeaderOffset = cd.getUint32(p + 42, true);
+      const name = new TextDecoder().decode(new Uint8Array(cd.buffer, cd.byteOffset + p + 46, nameLen));
+      // ZIP64 extra field (id 1): the 64-bit values of exactly those fields that read 0xFFFFFFFF.
+      for (let e = p + 46 + nameLen; e + 4 <= p + 46 + nameLen + extraLen;) {
+        const id = cd.getUint16(e, true);
+        const len = cd.getUint16(e + 2, true);
+        if (id === 1) {
+          let q = e + 4;
+          if (size === 0xffffffff) { size = u64(cd, q); q += 8; }
+          if (compressedSize === 0xffffffff) { compressedSize = u64(cd, q); q += 8; }
+          if (localHeaderOffset === 0xffffffff) { localHeaderOffset = u64(cd, q); q += 8; }
+        }
+        e += 4 + len;
+      }
+      if (flags & 1) throw new InputError(`${file}: member ${name} is encrypted`);
+      entries.push({ name, method, compressedSize, size, localHeaderOffset });
+      p += 46 + nameLen + extraLen + commentLen;
+    }
+    return entries;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Streams one member's uncompressed bytes in chunks; memory stays at about one chunk. */
+export async function* streamZipEntry(file: string, entry: ZipEntry, chunkSize = 1 << 20): AsyncGenerator<Uint8Array> {
+  if (entry.method !== 0 && entry.method !== 8) {
+    throw new InputError(`${file}: member ${entry.name} uses compression method ${entry.method}; only stored (0) and deflate (8) are supported`);
+  }
+  const fh = await open(file, 'r');
+  let dataStart: number;
+  try {
+    const local = await readAt(fh, entry.localHeaderOffset, 30, file, `local header of ${entry.name}`);
+    if (local.getUint32(0, true) !== LOCAL) throw new InputError(`${file}: corrupt local header for member ${entry.name}`);
+    dataStart = entry.localHeaderOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true);
+  } finally {
+    await fh.close();
+  }
+  let produced = 0;
+  if (entry.compressedSize > 0) {
+    const stream = createReadStream(file, { start: dataStart, end: dataStart + entry.compressedSize - 1, highWaterMark: chunkSize });
+    const inflater = entry.method === 8 ? new Inflate() : undefined;
+    const out: Uint8Array[] = [];
+    if (inflater) inflater.ondata = (chunk) => { out.push(chunk); };
+    try {
+      for await (const raw of stream as AsyncIterable<Buffer>) {
+        const chunk = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+        if (inflater) {
+          try {
+            inflater.push(chunk);
+          } catch (e) {
+            throw new InputError(`${file}: member ${entry.name} is corrupt (inflate failed: ${(e as Error).message})`, { cause: e });
+          }
+          while (out.length) { const c = out.shift()!; produced += c.length; yield c; }
+        } else {
+          produced += chunk.length;
+          yield chunk;
+        }
+      }
+      if (inflater) {
+        try {
+          inflater.push(new Uint8Array(0), true);
+        } catch (e) {
+          throw new InputError(`${file}: member ${entry.name} is corrupt (inflate failed at the end: ${(e as Error).message})`, { cause: e });
+        }
+        while (out.length) { const c = out.shift()!; produced += c.length; yield c; }
+      }
+    } finally {
+      stream.destroy();
+    }
+  }
+  if (produced !== entry.size) throw new InputError(`${file}: member ${entry.name} should hold ${entry.size} bytes but ${produced} were read (truncated or corrupt file)`);
+}
+
+/** Reads one (small) member whole. */
+export async function readZipEntry(file: string, entry: ZipEntry): Promise<Uint8Array> {
+  const out = new Uint8Array(entry.size);
+  let at = 0;
+  for await (const c of streamZipEntry(file, entry)) { out.set(c, at); at += c.length; }
+  return out;
+}
