@@ -77,4 +77,19 @@ describe('percept export onnx', () => {
     await expect(command.run(['tiny-resnet', '--seed', '1.5'], cli)).rejects.toThrow(/--seed must be a non-negative integer/);
     await expect(command.run(['tiny-resnet', '--taps', 'layer9', '-o', join(tmpdir(), 'x.onnx')], cli)).rejects.toThrow(/no tap or node named "layer9"/);
   });
+
+  it('exports a backbone contributed by @percept/backbones through the built-in registry', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'percept-export-'));
+    const cli = io(dir);
+    const real = createExportOnnxCommand();
+    expect(await real.run(['resnet10', '--weights', 'random', '--seed', '1', '--taps', 'layer1,layer4', '-o', 'r10.onnx'], cli)).toBe(0);
+    const session = await ort.InferenceSession.create(join(dir, 'r10.onnx'));
+    expect(session.outputNames).toEqual(['layer1', 'layer4', 'logits']);
+    const x = new Float32Array(1 * 3 * 64 * 64).fill(0.5);
+    const out = await session.run({ input: new ort.Tensor('float32', x, [1, 3, 64, 64]) });
+    await session.release();
+    expect(out.layer1.dims).toEqual([1, 64, 16, 16]);
+    expect(out.layer4.dims).toEqual([1, 512, 2, 2]);
+    expect((out.logits.data as Float32Array).every(Number.isFinite)).toBe(true);
+  });
 });

@@ -9,14 +9,15 @@ import type { IRModelSpec } from '@percept/backbones';
 import { exportOnnx, writeFileAtomic } from '@percept/backend-onnx';
 import type { CliCommand } from '../command.js';
 
-const usage = `Usage: percept export onnx <backbone> [--weights <file>|random] [--seed N] [--taps a,b] [--no-logits] [-o model.onnx]
+const usage = `Usage: percept export onnx <backbone> [--weights <file>|random|pretrained|zoo:<id>] [--seed N] [--taps a,b] [--no-logits] [-o model.onnx]
 
 Compiles a backbone to a standalone ONNX file (opset 17). The file's input "input" is
 [N, 3, H, W] float32 RGB in [0, 1]; the backbone's normalisation (scale, mean/std, BGR)
 is part of the graph. Each tap becomes a graph output named after it, plus "logits".
 
 Options:
-  --weights <file>|random   checkpoint (.safetensors, .pth) or "random" (default: the backbone's default)
+  --weights <w>             a checkpoint (.safetensors, .pth), "random", "pretrained" or "zoo:<id>"
+                            (default: the backbone's default)
   --seed N                  seed for random weights (default 0)
   --taps a,b                taps to output (default: all the backbone declares)
   --no-logits               leave out the classifier output
@@ -75,7 +76,8 @@ export function createExportOnnxCommand(getRegistry: () => Promise<RegistryView>
       const buildOptions: Record<string, unknown> = {};
       if (values.weights !== undefined) {
         if (!('weights' in known)) throw new InputError(`Backbone "${name}" takes no "weights" option, so --weights cannot be used with it.`);
-        buildOptions.weights = values.weights === 'random' ? 'random' : resolve(io.cwd, values.weights);
+        // Passed as given: "random", "pretrained", "zoo:<id>" or a path, which the backbone resolves against baseDir (the cwd).
+        buildOptions.weights = values.weights;
       }
       if (seed !== undefined) {
         if (!('seed' in known)) throw new InputError(`Backbone "${name}" takes no "seed" option, so --seed cannot be used with it.`);
