@@ -16,7 +16,7 @@ export class ProgressRenderer {
   private timer: NodeJS.Timeout | undefined;
   private readonly tty: boolean;
 
-  constructor(private readonly out: Stream, private readonly options: { tty?: boolean; intervalMs?: number; verbose?: boolean } = {}) {
+  constructor(private readonly out: Stream, private readonly options: { tty?: boolean; intervalMs?: number; redrawMs?: number; verbose?: boolean } = {}) {
     this.tty = options.tty ?? Boolean(out.isTTY);
   }
 
@@ -55,6 +55,8 @@ export class ProgressRenderer {
         if (e.level !== 'debug' || this.options.verbose) this.print(`[${e.label}] ${e.level === 'warn' ? 'warning: ' : ''}${e.message}`);
         break;
       case 'run-finish':
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = undefined;
         this.clear();
         break;
     }
@@ -83,9 +85,10 @@ export class ProgressRenderer {
 
   private redraw(force = false): void {
     const now = Date.now();
-    if (!force && now - this.lastDraw < 80) {
+    const every = this.options.redrawMs ?? 80;
+    if (!force && now - this.lastDraw < every) {
       // Coalesce bursts of progress events into one redraw.
-      this.timer ??= setTimeout(() => { this.timer = undefined; this.redraw(true); }, 80);
+      this.timer ??= setTimeout(() => { this.timer = undefined; this.redraw(true); }, every);
       this.timer.unref?.();
       return;
     }
@@ -100,6 +103,7 @@ export class ProgressRenderer {
   private bar(l: Live, width: number): string {
     const count = `${l.done}${l.total !== null ? `/${l.total}` : ''} ${l.unit}`.trim();
     const label = `[${l.label}]`;
+    if (l.unit === '' && l.done === 0) return `${label} running`;
     if (l.total === null || l.total <= 0) return `${label} ${count}`.slice(0, width - 1);
     const room = Math.max(10, Math.min(30, width - label.length - count.length - 10));
     const filled = Math.round((room * Math.min(l.done, l.total)) / l.total);
