@@ -93,7 +93,18 @@ describe('synthTwoAfc', () => {
     expect(manifest.jndSets['gaussian-blur'].count).toBe(6);
   });
 
+  it('composes two different types of the subset when asked', async () => {
+    const root = join(tmp, 'composed');
+    const res = await synthTwoAfc({ out: root, count: 4, subsets: ['blur', 'compression'], composeFraction: 1, seed: 2 });
+    const twoAfc = res.manifest.twoAfc as Record<string, { distortions: Record<string, number> }>;
+    // blur has two types, so every item is a composition of both; compression has one, so none can be.
+    expect(Object.keys(twoAfc.blur.distortions).every((k) => k === 'gaussian-blur+bilateral' || k === 'bilateral+gaussian-blur')).toBe(true);
+    expect(twoAfc.compression.distortions).toEqual({ jpeg: 4 });
+    expect(await readFile(join(root, 'README.md'), 'utf8')).toMatch(/A fraction 1 of the items use a sequential composition/);
+  });
+
   it('rejects bad options before writing, naming them', async () => {
+    await expect(synthTwoAfc({ out: join(tmp, 'bad0'), composeFraction: 2 })).rejects.toThrow(/"composeFraction" must be a number in \[0, 1\]/);
     await expect(synthTwoAfc({ out: join(tmp, 'bad1'), subsets: ['blurry'] })).rejects.toThrow(/unknown subset "blurry"/);
     await expect(synthTwoAfc({ out: join(tmp, 'bad2'), count: 0 })).rejects.toThrow(/"count" must be an integer/);
     await expect(synthTwoAfc({ out: join(tmp, 'bad3'), images: join(tmp, 'nowhere') })).rejects.toThrow(/cannot read image folder/);

@@ -19,7 +19,7 @@ import type { ImageBatch, JsonValue } from '@percept/core';
 import { InputError } from '@percept/core';
 import { writeJndSubset, writeTwoAfcSubset, type JndPair, type TwoAfcTriplet } from '@percept/dataset-bapps';
 import { crop, readImage, resizeShorter } from '@percept/images';
-import { applyDistortion, distortionNames, getDistortion, traditionalDistortions } from './catalog.js';
+import { applyDistortion, compose, distortionNames, getDistortion, traditionalDistortions } from './catalog.js';
 import { proceduralImage, proceduralKinds } from './procedural.js';
 import { rngFor, type Rng } from './prng.js';
 import { distortionFamilies, type DistortionDef } from './types.js';
@@ -55,6 +55,11 @@ export interface SynthOptions {
   minGap?: number;
   /** Whether p0 and p1 share the distortion's random draws (then only the strength differs). Default false. */
   sharedSeed?: boolean;
+  /**
+   * Fraction of items (0..1) whose distortion is a sequential composition of two different types of
+   * the subset, as BAPPS composes pairs; both patches then get the same pair. Default 0.
+   */
+  composeFraction?: number;
   /** Also write jnd/val/<subset>. */
   jnd?: boolean;
   /** Severity at or below which a JND pair counts as "same". Default 0.1. */
@@ -158,6 +163,29 @@ class PatchSource {
   }
 }
 
+interface Treatment {
+  /** e.g. "gaussian-blur" or "gaussian-blur+jpeg". */
+  name: string;
+  apply(ref: ImageBatch, severity: number, seed: number): Promise<ImageBatch>;
+}
+
+/**
+ * The distortion of one item: a type drawn from the subset, or with probability composeFraction two
+ * different types in sequence. The same number of values is drawn either way, so the option does not
+ * shift the rest of the item's stream.
+ */
+function pickTreatment(rng: Rng, defs: readonly DistortionDef[], composeFraction: number): Treatment {
+  const first = rng.pick(defs);
+  const roll = rng.next();
+  const offset = defs.length > 1 ? 1 + rng.int(defs.length - 1) : 0;
+  if (roll < composeFraction && defs.length > 1) {
+    const second = defs[(defs.indexOf(first) + offset) % defs.length];
+    const steps = [{ distortion: first.name }, { distortion: second.name }];
+    return { name: `${first.name}+${second.name}`, apply: (ref, severity, seed) => applyDistortion(compose, ref, { severity, seed, steps }) };
+  }
+  return { name: first.name, apply: (ref, severity, seed) => applyDistortion(first, ref, { severity, seed }) };
+}
+
 /** The fraction of K observers who prefer p1, each seeing severities through N(0, sigma^2) noise. */
 export function softJudge(rng: Rng, s0: number, s1: number, observers: number, sigma: number): number {
   let p1 = 0;
@@ -189,6 +217,7 @@ export async function synthTwoAfc(options: SynthOptions): Promise<SynthResult> {
   const softJudges = intOption(options.softJudges, 'softJudges', 0, 1000, 0);
   const observerNoise = numOption(options.observerNoise, 'observerNoise', 0, 10, 0.15);
   const minGap = numOption(options.minGap, 'minGap', 0, 0.9, 0.1);
+  const composeFraction = numOption(options.composeFraction, 'composeFraction', 0, 1, 0);
   const jndThreshold = numOption(options.jndThreshold, 'jndThreshold', 0, JND_MAX_SEVERITY, 0.1);
   const split = options.split ?? 'val';
   if (split !== 'val' && split !== 'train') throw new InputError(`synth-2afc: "split" must be "val" or "train", got ${JSON.stringify(split)}`);
@@ -221,7 +250,7 @@ export async function synthTwoAfc(options: SynthOptions): Promise<SynthResult> {
         checkAbort(options.signal);
         const rng = rngFor(seed, 'synth-2afc', subset, i);
         const { image: ref } = await source.patch(rng);
-        const def = rng.pick(defs);
+        const treatment = pickTreatment(rng, defs, composeFraction);
         let sa = rng.uniform(SEVERITY_MIN, 1);
         let sb = rng.uniform(SEVERITY_MIN, 1);
         // Resample until the pair is at least minGap apart (bounded: always possible for minGap <= 0.9).
@@ -230,10 +259,10 @@ export async function synthTwoAfc(options: SynthOptions): Promise<SynthResult> {
         const [s0, s1] = lessInP1 ? [Math.max(sa, sb), Math.min(sa, sb)] : [Math.min(sa, sb), Math.max(sa, sb)];
         const seed0 = rng.nextUint32();
         const seed1 = sharedSeed ? seed0 : rng.nextUint32();
-        const p0 = await applyDistortion(def, ref, { severity: s0, seed: seed0 });
-        const p1 = await applyDistortion(def, ref, { severity: s1, seed: seed1 });
+        const p0 = await treatment.apply(ref, s0, seed0);
+        const p1 = await treatment.apply(ref, s1, seed1);
         const judge = softJudges > 0 ? softJudge(rng, s0, s1, softJudges, observerNoise) : s1 < s0 ? 1 : 0;
-        perDistortion[def.name] = (perDistortion[def.name] ?? 0) + 1;
+        perDistortion[treatment.name] = (perDistortion[treatment.name] ?? 0) + 1;
         judgeSum += judge;
         tick();
         yield { ref, p0, p1, judge };
@@ -253,9 +282,9 @@ export async function synthTwoAfc(options: SynthOptions): Promise<SynthResult> {
           checkAbort(options.signal);
           const rng = rngFor(seed, 'synth-jnd', subset, i);
           const { image: ref } = await source.patch(rng);
-          const def = rng.pick(defs);
+          const treatment = pickTreatment(rng, defs, composeFraction);
           const s = rng.uniform(0, JND_MAX_SEVERITY);
-          const distorted = await applyDistortion(def, ref, { severity: s, seed: rng.nextUint32() });
+          const distorted = await treatment.apply(ref, s, rng.nextUint32());
           let same: number;
           if (softJudges > 0) {
             let n = 0;
@@ -278,7 +307,7 @@ export async function synthTwoAfc(options: SynthOptions): Promise<SynthResult> {
     humanJudgments: false,
     note: 'Synthetic data: judges are ordinal truth derived from distortion severities (or simulated observers), NOT human judgments.',
     settings: {
-      seed, count, size, split, subsets, softJudges, observerNoise, minGap, sharedSeed, jnd: withJnd, jndThreshold,
+      seed, count, size, split, subsets, softJudges, observerNoise, minGap, sharedSeed, composeFraction, jnd: withJnd, jndThreshold,
       severityRange: [SEVERITY_MIN, 1], jndSeverityRange: [0, JND_MAX_SEVERITY],
       source: files ? { images: resolve(options.images!), files: files.length } : { procedural: [...proceduralKinds] },
     },
@@ -288,16 +317,16 @@ export async function synthTwoAfc(options: SynthOptions): Promise<SynthResult> {
   };
   await mkdir(root, { recursive: true });
   await writeFile(join(root, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-  await writeFile(join(root, 'README.md'), readme({ subsetMap: Object.fromEntries(subsets.map((s) => [s, defsBySubset.get(s)!.map((d) => d.name)])), subsets, count, size, softJudges, noise: observerNoise, jnd: withJnd, threshold: jndThreshold, split, seed, images: files ? resolve(options.images!) : null }));
+  await writeFile(join(root, 'README.md'), readme({ subsetMap: Object.fromEntries(subsets.map((s) => [s, defsBySubset.get(s)!.map((d) => d.name)])), subsets, count, size, softJudges, noise: observerNoise, jnd: withJnd, threshold: jndThreshold, split, seed, images: files ? resolve(options.images!) : null, composeFraction }));
   return { root, subsets, count, jnd: withJnd, manifest };
 }
 
 interface ReadmeFacts {
   subsetMap: Record<string, string[]>; subsets: string[]; count: number; size: number; softJudges: number; noise: number;
-  jnd: boolean; threshold: number; split: string; seed: number; images: string | null;
+  jnd: boolean; threshold: number; split: string; seed: number; images: string | null; composeFraction: number;
 }
 
-function readme({ subsetMap, subsets, count, size, softJudges, noise, jnd, threshold, split, seed, images }: ReadmeFacts): string {
+function readme({ subsetMap, subsets, count, size, softJudges, noise, jnd, threshold, split, seed, images, composeFraction }: ReadmeFacts): string {
   return `# Synthetic BAPPS-style dataset (not human judgments)
 
 This folder was generated by Percept (\`percept data synth-2afc\`, job \`synth-2afc\`, generator ${SYNTH_VERSION}).
@@ -308,7 +337,8 @@ distortion severities that produced the patches, not from people.
 - Source patches: ${images ? `random crops from the images under \`${images}\`` : 'built-in procedural images (textures, gradients, shapes, stripes, landscapes)'}.
 - Seed: ${seed}. The same settings regenerate identical files.
 - In each triplet, p0 and p1 are the reference with the SAME distortion type at two DIFFERENT severities
-  (drawn uniformly in [${SEVERITY_MIN}, 1], at least the configured gap apart).
+  (drawn uniformly in [${SEVERITY_MIN}, 1], at least the configured gap apart).${composeFraction > 0 ? `
+  A fraction ${composeFraction} of the items use a sequential composition of two different types of the subset instead.` : ''}
 - Judge: ${softJudges > 0
     ? `the fraction of ${softJudges} simulated observers who chose p1. Each observer perceives a severity s as s + e with e ~ N(0, ${noise}^2), independently per patch and observer, and chooses the patch with the smaller perceived severity.`
     : 'ordinal truth: 1 if p1 is the less distorted patch (so it is closer to the reference), else 0.'}

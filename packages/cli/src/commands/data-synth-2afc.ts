@@ -10,7 +10,7 @@ import type { CliCommand, CliIO } from '../command.js';
 
 const usage = `Usage: percept data synth-2afc -o <dir> [--images <dir>] [--count N] [--size 64] [--subsets a,b]
                                [--seed S] [--soft-judges K] [--observer-noise S] [--min-gap G]
-                               [--shared-seed] [--jnd] [--jnd-threshold T] [--split val|train]
+                               [--shared-seed] [--compose-fraction F] [--jnd] [--jnd-threshold T] [--split val|train]
 
 Writes a SYNTHETIC dataset in BAPPS layout (<dir>/2afc/<split>/<subset>/{ref,p0,p1,judge}, and with --jnd
 <dir>/jnd/val/<subset>/{p0,p1,same}) plus manifest.json and README.md. Each triplet distorts one patch
@@ -29,6 +29,7 @@ Options:
       --observer-noise S    std of an observer's perceived severity (default 0.15)
       --min-gap G           smallest severity difference within a triplet (default 0.1)
       --shared-seed         p0 and p1 share the distortion's random draws (only the strength differs)
+      --compose-fraction F  fraction of items distorted by two different types in sequence (default 0)
       --jnd                 also write JND pairs (same = severity <= --jnd-threshold, default 0.1)
       --split val|train     2AFC split folder (default val)`;
 
@@ -82,6 +83,7 @@ export const dataSynth2afcCommand: CliCommand = {
           'observer-noise': { type: 'string' },
           'min-gap': { type: 'string' },
           'shared-seed': { type: 'boolean' },
+          'compose-fraction': { type: 'string' },
           jnd: { type: 'boolean' },
           'jnd-threshold': { type: 'string' },
           split: { type: 'string' },
@@ -117,6 +119,7 @@ export const dataSynth2afcCommand: CliCommand = {
         observerNoise: num(values['observer-noise'], '--observer-noise', false),
         minGap: num(values['min-gap'], '--min-gap', false),
         sharedSeed: values['shared-seed'],
+        composeFraction: num(values['compose-fraction'], '--compose-fraction', false),
         jnd: values.jnd,
         jndThreshold: num(values['jnd-threshold'], '--jnd-threshold', false),
         split: values.split as 'val' | 'train' | undefined,
