@@ -1,0 +1,92 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { zipSync } from 'fflate';
+import { openDownsampledImagenet } from './downsampled.js';
+import { encodeNpy } from './npy.js';
+import type { ImagenetBatch } from './dataset.js';
+
+const S = 4;
+const ROW = 3 * S * S;
+
+/** Image i: every byte distinct and derived from (i, channel, y, x), stored CHW as in the npz files. */
+const value = (i: number, c: number, y: number, x: number) => (i * 37 + c * 16 + y * S + x) % 256;
+function rows(first: number, n: number): Uint8Array {
+  const d = new Uint8Array(n * ROW);
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+    d[i * ROW + c * S * S + y * S + x] = value(first + i, c, y, x);
+  }
+  return d;
+}
+function int64(values: number[]): Uint8Array {
+  const b = new Uint8Array(values.length * 8);
+  const v = new DataView(b.buffer);
+  values.forEach((x, i) => v.setBigInt64(i * 8, BigInt(x), true));
+  return b;
+}
+function npz(first: number, labels: number[], level: 0 | 6, extra: Record<string, Uint8Array> = {}): Uint8Array {
+  return zipSync({
+    'data.npy': [encodeNpy('|u1', [labels.length, ROW], rows(first, labels.length)), { level }],
+    'labels.npy': [encodeNpy('<i8', [labels.length], int64(labels)), { level }],
+    ...extra,
+  });
+}
+async function collect(it: AsyncIterable<ImagenetBatch>): Promise<ImagenetBatch[]> {
+  const out: ImagenetBatch[] = [];
+  for await (const b of it) out.push(b);
+  return out;
+}
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'percept-npz-'));
+  // Two training batches (one deflated, one stored) and a val file; labels are 1-based.
+  await writeFile(join(root, 'train_data_batch_1.npz'), npz(0, [1, 2, 3, 4, 5], 6));
+  await writeFile(join(root, 'train_data_batch_2.npz'), npz(5, [10, 9, 8], 0));
+  await writeFile(join(root, 'train_data_batch_10.npz'), npz(8, [7], 6));
+  await writeFile(join(root, 'val_data.npz'), npz(100, [1000, 1], 6, { 'mean.npy': encodeNpy('|u1', [1], new Uint8Array(1)) }));
+  await writeFile(join(root, 'bad_label.npz'), npz(0, [1, 0], 6));
+  await writeFile(join(root, 'no_labels.npz'), zipSync({ 'data.npy': encodeNpy('|u1', [1, ROW], rows(0, 1)) }));
+  await writeFile(join(root, 'not_a_zip.npz'), 'hello');
+});
+afterAll(async () => { await rm(root, { recursive: true, force: true }); });
+
+describe('imagenet-downsampled reader', () => {
+  it('streams CHW rows into NHWC [0,1] batches with 0-based labels, files in batch-number order', async () => {
+    const ds = await openDownsampledImagenet({ root, split: 'train', batchSize: 2 });
+    expect(ds.size).toBe(9);
+    expect(ds.side).toBe(S);
+    const batches = await collect(ds);
+    // Batches never span files: 5 -> 2,2,1; 3 -> 2,1; 1 -> 1 (batch 10 after batch 2, numerically).
+    expect(batches.map((b) => b.labels.length)).toEqual([2, 2, 1, 2, 1, 1]);
+    expect(batches.flatMap((b) => [...b.labels])).toEqual([0, 1, 2, 3, 4, 9, 8, 7, 6]);
+    expect(batches[3].names[0]).toBe(`${join(root, 'train_data_batch_2.npz')}#0`);
+    // Pixel (y=1, x=2) of image 3 (second of batch 1): NHWC index ((1·S)+2)·3 + c.
+    const img = batches[1].images;
+    expect(img.shape).toEqual([2, S, S, 3]);
+    for (let c = 0; c < 3; c++) expect(img.data[S * S * 3 + (1 * S + 2) * 3 + c] * 255).toBeCloseTo(value(3, c, 1, 2), 4);
+    // Last image, stored (uncompressed) member of batch 10.
+    expect(batches[5].images.data[0] * 255).toBeCloseTo(value(8, 0, 0, 0), 4);
+  });
+
+  it('reads val_data.npz, applies limit across files, and stops early without hanging', async () => {
+    const val = await openDownsampledImagenet({ root, batchSize: 8 });
+    const [b] = await collect(val);
+    expect([...b.labels]).toEqual([999, 0]);
+    const limited = await openDownsampledImagenet({ root, split: 'train', batchSize: 4, limit: 6 });
+    expect(limited.size).toBe(6);
+    expect((await collect(limited)).map((x) => x.labels.length)).toEqual([4, 1, 1]);
+    for await (const first of await openDownsampledImagenet({ root, split: 'train', batchSize: 1 })) {
+      expect(first.labels[0]).toBe(0);
+      break;
+    }
+  });
+
+  it('rejects bad files, naming file and field', async () => {
+    await expect(openDownsampledImagenet({ root, files: ['bad_label.npz'] })).rejects.toThrow(/bad_label\.npz: labels\[1\] is 0; downsampled ImageNet labels are 1-based/);
+    await expect(openDownsampledImagenet({ root, files: ['no_labels.npz'] })).rejects.toThrow(/no_labels\.npz: no array "labels"/);
+    await expect(openDownsampledImagenet({ root, files: ['not_a_zip.npz'] })).rejects.toThrow(/not_a_zip\.npz: not a zip file/);
+    await expect(openDownsampledImagenet({ root: join(root, 'missing') })).rejects.toThrow(/cannot list/);
+  });
+});
