@@ -149,3 +149,20 @@ describe('distortion-sensitivity job', () => {
     await expect(sensitivityJob.run({ root: 'data', distances: [{ use: 'mse', id: 'a' }, { use: 'mse', id: 'a' }] }, context())).rejects.toThrow(/distances\[1\]\.id" must be unique/);
   });
 });
+
+describe('synthetic data through the perceptual-score job of @percept/dataset-bapps', () => {
+  it('scores 100 for a pixel distance when p0 and p1 share their random draws', async () => {
+    const { perceptualScoreJob } = await import('@percept/dataset-bapps');
+    await synthTwoAfc({ out: join(tmp, 'scored'), count: 4, subsets: ['blur', 'photometric'], sharedSeed: true, jnd: true, seed: 8 });
+    const out = await perceptualScoreJob.run(
+      { root: 'scored', subsets: ['blur', 'photometric'], jnd: ['blur', 'photometric'], distances: [{ use: 'mse', id: 'mse' }], bootstrap: false },
+      context(),
+    );
+    expect(out.subsets).toEqual(['blur', 'photometric']);
+    expect((out.ps as Record<string, number>).mse).toBe(100);
+    expect(out.counts).toEqual({ blur: 4, photometric: 4 });
+    // Ordinal JND answers follow the stratification: pairs 0 and 3 "same", 1 and 2 "different".
+    const same = await Promise.all([0, 1, 2, 3].map(async (i) => npyToNumbers(await readNpy(join(tmp, 'scored', 'jnd', 'val', 'blur', 'same', `00000${i}.npy`)))[0]));
+    expect(same).toEqual([1, 0, 0, 1]);
+  });
+});

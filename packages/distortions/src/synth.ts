@@ -7,9 +7,10 @@
  * judge is instead the fraction of K simulated observers who chose p1, each observer perceiving
  * every severity with independent Gaussian noise (a Thurstone case V observer):
  *   observer prefers p1  iff  s1 + e1 < s0 + e0,  e ~ N(0, observerNoise^2).
- * A JND pair: the reference and one distorted copy at a severity drawn from U(0, JND_MAX_SEVERITY);
- * same = 1 iff severity <= jndThreshold (or, with K observers, the fraction whose noisy severity
- * s + e is <= jndThreshold).
+ * A JND pair: the reference and one distorted copy; pair i has a severity drawn from U(0, jndThreshold)
+ * when i % 3 = 0 and from U(jndThreshold, JND_MAX_SEVERITY) otherwise (a third "same", as in BAPPS,
+ * and both answers in any subset of 2+ pairs). same = 1 iff severity <= jndThreshold (or, with K
+ * observers, the fraction whose noisy severity s + e is <= jndThreshold).
  *
  * None of this is human data; the manifest and README written into the dataset say so.
  */
@@ -283,7 +284,9 @@ export async function synthTwoAfc(options: SynthOptions): Promise<SynthResult> {
           const rng = rngFor(seed, 'synth-jnd', subset, i);
           const { image: ref } = await source.patch(rng);
           const treatment = pickTreatment(rng, defs, composeFraction);
-          const s = rng.uniform(0, JND_MAX_SEVERITY);
+          // Stratified so every subset of 2 or more pairs has both answers (a JND mAP needs some "same"):
+          // pairs 0, 3, 6, ... fall at or below the threshold, the others above it.
+          const s = i % 3 === 0 ? rng.uniform(0, jndThreshold) : rng.uniform(jndThreshold, JND_MAX_SEVERITY);
           const distorted = await treatment.apply(ref, s, rng.nextUint32());
           let same: number;
           if (softJudges > 0) {
@@ -342,7 +345,7 @@ distortion severities that produced the patches, not from people.
 - Judge: ${softJudges > 0
     ? `the fraction of ${softJudges} simulated observers who chose p1. Each observer perceives a severity s as s + e with e ~ N(0, ${noise}^2), independently per patch and observer, and chooses the patch with the smaller perceived severity.`
     : 'ordinal truth: 1 if p1 is the less distorted patch (so it is closer to the reference), else 0.'}
-${jnd ? `- JND: p0 is the reference and p1 one distorted copy at a severity drawn uniformly in [0, ${JND_MAX_SEVERITY}]; same = ${softJudges > 0 ? `the fraction of ${softJudges} observers whose noisy severity s + e is <= ${threshold}` : `1 if the severity is <= ${threshold}, else 0`}.\n` : ''}
+${jnd ? `- JND: p0 is the reference and p1 one distorted copy; every third pair (0, 3, 6, ...) has a severity drawn uniformly in [0, ${threshold}], the others in [${threshold}, ${JND_MAX_SEVERITY}]; same = ${softJudges > 0 ? `the fraction of ${softJudges} observers whose noisy severity s + e is <= ${threshold}` : `1 if the severity is <= ${threshold}, else 0`}.\n` : ''}
 Subsets and the distortions they draw from:
 
 ${subsets.map((s) => `- \`${s}\`: ${subsetMap[s].join(', ')}`).join('\n')}
