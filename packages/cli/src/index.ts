@@ -6,3 +6,4 @@ export { createRegistry } from "./registry.js";
 export { prepareWorkflow } from "./workflow-file.js";
 export { ProgressRenderer } from "./progress.js";
 export { schemaText, DEFAULT_SCHEMA_PATH } from "./commands/schema.js";
+export { createPerceptualDistance, checkPair, type PerceptualDistance, type PerceptualDistanceOptions, type PerceptualDistanceInfo, type SpatialMap, type LpipsVariant } from "./perceptual-distance.js";

@@ -2,6 +2,7 @@ import type { CliCommand } from '../command.js';
 import { reportCommand } from './report.js';
 import { dataBappsFetchCommand } from './data-bapps-fetch.js';
 import { dataSynth2afcCommand } from './data-synth-2afc.js';
+import { distanceCommand } from './distance.js';
 import { distortCommand } from './distort.js';
 import { distortionsSheetCommand } from './distortions-sheet.js';
 import { exportOnnxCommand } from './export-onnx.js';
@@ -18,6 +19,7 @@ export const commands: CliCommand[] = [
   pluginsCommand,
   schemaCommand,
   dataBappsFetchCommand,
+  distanceCommand,
   distortCommand,
   distortionsSheetCommand,
   dataSynth2afcCommand,
