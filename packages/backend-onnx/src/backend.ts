@@ -56,15 +56,24 @@ export class OnnxBackend implements Backend {
 
   constructor(private readonly options: OnnxSessionOptions = {}) {}
 
+  /**
+   * What would run, without loading a model: the first requested provider shipped inside the npm
+   * package. Providers that need separately installed libraries (cuda, tensorrt) are only known
+   * to work once a session loads; `FeatureExtractor.info()` reports what actually ran.
+   */
   async describe(): Promise<EngineInfo> {
     const requested = this.options.executionProviders?.length ? this.options.executionProviders : ['cpu'];
-    const available = supportedProviders();
+    const backends = ort.listSupportedBackends();
+    const bundled = requested.find((p) => backends.some((b) => b.name === p && b.bundled));
+    const external = requested.filter((p) => backends.some((b) => b.name === p && !b.bundled));
+    const notes = [`requested providers: ${requested.join(', ')}`, `providers in this build: ${supportedProviders().join(', ')}`];
+    if (external.length) notes.push(`${external.join(', ')}: need separately installed libraries; tried when a model loads`);
     return {
       engine: ENGINE,
       engineVersion: engineVersion(),
-      provider: requested.find((p) => available.includes(p)) ?? 'none',
+      provider: bundled ?? external[0] ?? 'none',
       threads: this.options.intraOpNumThreads,
-      notes: [`requested providers: ${requested.join(', ')}`, `providers in this build: ${available.join(', ')}`],
+      notes,
     };
   }
 
