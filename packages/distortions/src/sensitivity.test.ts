@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  definePlugin, Registry,
+  checkOptions, checkOutputs, definePlugin, Registry,
   type DistanceResult, type Features, type ImageBatch, type JobContext, type JsonValue,
 } from '@percept/core';
 import { readImage } from '@percept/images';
@@ -108,7 +108,9 @@ describe('distortion-sensitivity job', () => {
   });
 
   it('computes the pooled and per-subset margins of a pixel distance', async () => {
-    const out = await sensitivityJob.run({ root: 'data', distances: [{ use: 'mse' }], batchSize: 4 }, context());
+    const options = checkOptions(sensitivityJob, { root: 'data', distances: [{ use: 'mse' }], batchSize: 4 }, 'test');
+    const out = await sensitivityJob.run(options, context());
+    expect(() => checkOutputs(sensitivityJob, out, 'test')).not.toThrow();
     expect(out.subsets).toEqual(['blur', 'noise']);
     expect(out.unanimous).toEqual({ blur: 5, noise: 5 });
     // Recompute by hand from the files.

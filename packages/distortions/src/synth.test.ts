@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { JobContext, JsonValue } from '@percept/core';
+import { checkOptions, checkOutputs, type JobContext, type JsonValue } from '@percept/core';
 import { readNpy, npyToNumbers } from '@percept/dataset-bapps';
 import { readImage, writePng } from '@percept/images';
 import { rmse } from './image.js';
@@ -128,7 +128,12 @@ describe('synth-2afc job', () => {
       progress: () => { progressCalls++; },
       record: (k, v) => { recorded[k] = v; },
     };
-    const out = await synthJob.run({ out: 'job-data', count: 2, subsets: ['compression'] }, ctx);
+    // The engine validates options against the schema and fills in defaults before the job runs.
+    const options = checkOptions(synthJob, { out: 'job-data', count: 2, subsets: ['compression'] }, 'test');
+    expect(options).toMatchObject({ size: 64, seed: 0, softJudges: 0, split: 'val', jnd: false });
+    expect(() => checkOptions(synthJob, { count: 2, colour: true }, 'test')).toThrow(/colour/);
+    const out = await synthJob.run(options, ctx);
+    expect(() => checkOutputs(synthJob, out, 'test')).not.toThrow();
     expect(out).toEqual({ root: join(tmp, 'job-data'), subsets: ['compression'], count: 2 });
     expect(progressCalls).toBe(2);
     expect((recorded['synthetic-dataset'] as Record<string, JsonValue>).humanJudgments).toBe(false);
