@@ -1,0 +1,54 @@
+/**
+ * What the trainer needs from a dataset: random access to labelled images, so that each epoch can
+ * visit them in a seeded order and a resumed run can start at any step. Readers (an image folder,
+ * @percept/dataset-imagenet's readers) adapt to this.
+ */
+import type { ImageBatch } from '@percept/core';
+
+export interface LabeledImageSource {
+  /** Where the data came from, for messages and the manifest. */
+  readonly description: string;
+  readonly size: number;
+  /** Class names, in label order. */
+  readonly classes: readonly string[];
+  /** Label of sample i (0-based class index). */
+  label(i: number): number;
+  /** A name for sample i (a file path), used in error messages such as a NaN loss report. */
+  name(i: number): string;
+  /** Decodes sample i as a [1,H,W,3] batch in [0,1]. */
+  load(i: number): Promise<ImageBatch>;
+}
+
+/** A view of a source restricted to some classes, relabelled 0..k−1 in the given order. */
+export function selectClasses(source: LabeledImageSource, keep: readonly number[]): LabeledImageSource {
+  const remap = new Map(keep.map((c, i) => [c, i]));
+  const indices: number[] = [];
+  for (let i = 0; i < source.size; i++) if (remap.has(source.label(i))) indices.push(i);
+  return {
+    description: `${source.description} (classes ${keep.map((c) => source.classes[c]).join(', ')})`,
+    size: indices.length,
+    classes: keep.map((c) => source.classes[c]),
+    label: (i) => remap.get(source.label(indices[i]))!,
+    name: (i) => source.name(indices[i]),
+    load: (i) => source.load(indices[i]),
+  };
+}
+
+/** The first `limit` samples of each class (in the source's order), e.g. to validate on a small subset. */
+export function limitPerClass(source: LabeledImageSource, limit: number): LabeledImageSource {
+  const counts = new Map<number, number>();
+  const indices: number[] = [];
+  for (let i = 0; i < source.size; i++) {
+    const c = source.label(i);
+    const n = counts.get(c) ?? 0;
+    if (n < limit) { indices.push(i); counts.set(c, n + 1); }
+  }
+  return {
+    description: `${source.description} (≤${limit} per class)`,
+    size: indices.length,
+    classes: source.classes,
+    label: (i) => source.label(indices[i]),
+    name: (i) => source.name(indices[i]),
+    load: (i) => source.load(indices[i]),
+  };
+}

@@ -1,0 +1,75 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initTfjs, tf, compileGraph } from '@percept/backend-tfjs';
+import { imagenetNormalize, randomWeights, readWeights, loadWeightsStrict, resnet6 } from '@percept/backbones';
+import { trainClassifier, defaultTrainConfig, type TrainConfig, type TrainIO } from './trainer.js';
+import { syntheticSource } from './testing-sources.js';
+import { checkpointPath } from './checkpoint.js';
+import { normalizeInPlace } from './data/batches.js';
+
+let tmp: string;
+beforeAll(async () => { await initTfjs({ prefer: 'cpu' }); tmp = mkdtempSync(join(tmpdir(), 'percept-train-')); });
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const graph = resnet6({ width: 0.125, classes: 3 });
+const cfg = (over: Partial<TrainConfig> = {}): TrainConfig => ({
+  ...defaultTrainConfig, steps: 8, batchSize: 6, imageSize: 16, lr: 0.05, checkpointEvery: 4, evalBatchSize: 6, ...over,
+});
+const io = (dir: string, over: Partial<TrainIO> = {}): TrainIO => ({
+  model: { graph, weights: randomWeights(graph, 1), preprocessing: imagenetNormalize },
+  train: syntheticSource({ classes: 3, perClass: 8, size: 16 }),
+  val: syntheticSource({ classes: 3, perClass: 2, size: 16, seed: 9 }),
+  outputDir: join(tmp, dir),
+  ...over,
+});
+
+describe('trainClassifier', () => {
+  it('is deterministic, and a killed run resumes to the same losses', async () => {
+    const full = await trainClassifier(cfg(), io('full'));
+    expect(full.losses.every(Number.isFinite)).toBe(true);
+    expect(full.checkpoints.map((c) => c.step)).toEqual([4, 8]);
+    expect(existsSync(checkpointPath(join(tmp, 'full'), 4))).toBe(true);
+
+    const again = await trainClassifier(cfg(), io('again'));
+    expect(Array.from(again.losses)).toEqual(Array.from(full.losses));
+
+    // Kill at step 6 (state saved every 2 steps), then resume in the same directory.
+    const ac = new AbortController();
+    const killed = trainClassifier(cfg({ stateEvery: 2 }), io('killed', { signal: ac.signal, onStep: (s) => { if (s === 5) ac.abort(); } }));
+    await expect(killed).rejects.toThrow(/interrupted at step 6/);
+    const resumed = await trainClassifier(cfg({ stateEvery: 2 }), io('killed'));
+    expect(resumed.resumedFrom).toBe(6);
+    expect(Array.from(resumed.losses)).toEqual(Array.from(full.losses));
+    expect(resumed.checkpoints.map((c) => [c.step, c.valAccuracy])).toEqual(full.checkpoints.map((c) => [c.step, c.valAccuracy]));
+  });
+
+  it('writes checkpoints whose fresh inference equals the trained model', async () => {
+    const res = await trainClassifier(cfg({ steps: 4, dropout: 0.3 }), io('infer'));
+    const file = await readWeights(res.checkpoints[0].path);
+    const weights = loadWeightsStrict(graph, file);
+    const src = syntheticSource({ classes: 3, perClass: 1, size: 16, seed: 5 });
+    const img = await src.load(0);
+    normalizeInPlace(img.data, imagenetNormalize);
+    const x = tf.tensor4d(img.data, [1, 16, 16, 3]);
+    const plain = compileGraph(graph, weights, { fuse: false });
+    const fused = compileGraph(graph, weights);
+    const trainedAgain = compileGraph(graph, weights, { training: true });
+    const a = plain.run(x, [graph.logits!])[graph.logits!];
+    const b = fused.run(x, [graph.logits!])[graph.logits!];
+    const c = trainedAgain.run(x, [graph.logits!])[graph.logits!];
+    expect(Array.from(await c.data())).toEqual(Array.from(await a.data()));
+    const av = await a.data(), bv = await b.data();
+    for (let i = 0; i < av.length; i++) expect(bv[i]).toBeCloseTo(av[i], 4);
+    tf.dispose([x, a, b, c]); plain.dispose(); fused.dispose(); trainedAgain.dispose();
+  });
+
+  it('learns the synthetic classes', async () => {
+    const res = await trainClassifier(cfg({ steps: 16, checkpointEvery: 16, lr: 0.01, schedule: 'constant', weightDecay: 0, crop: 'central', cropFraction: 1 }), io('learn'));
+    const first = res.losses[0];
+    const last = res.losses.slice(-4).reduce((a, b) => a + b) / 4;
+    expect(last).toBeLessThan(first * 0.5);
+    expect(res.checkpoints[0].valAccuracy).toBeGreaterThan(0.8);
+  });
+});
