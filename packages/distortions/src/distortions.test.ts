@@ -24,13 +24,16 @@ describe('distortion catalogue', () => {
     expect(distortionNames()).toContain('compose');
   });
 
-  it('registers every distortion as a contribution with a schema', () => {
+  it('registers every distortion as a contribution with a schema', async () => {
     const reg = new Registry([plugin]);
     for (const d of allDistortions) {
       const c = reg.get('distortion', d.name);
       expect(c.optionsSchema.required).toContain('severity');
       expect(Object.keys(c.describeSeverity(0.5)).length).toBeGreaterThan(0);
     }
+    const viaRegistry = await reg.get('distortion', 'shift').apply(one, { severity: 0.5, seed: 2 });
+    const direct = await applyDistortion('shift', one, { severity: 0.5, seed: 2 });
+    expect(Array.from(viaRegistry.data)).toEqual(Array.from(direct.data));
   });
 
   it('lists exactly jpeg as not the identity at severity 0 (compose depends on its steps)', () => {

@@ -47,6 +47,18 @@ describe('percept distort', () => {
     for (let p = 3; p < flat.data.length; p += 3) expect(flat.data[p]).toBe(flat.data[0]);
   });
 
+  it('runs a composition given as a JSON --option', async () => {
+    const t = io();
+    const steps = JSON.stringify([{ distortion: 'shift' }, { distortion: 'jpeg', severity: 0.2 }]);
+    expect(await distortCommand.run(['in.png', '-d', 'compose', '-s', '0.5', '--option', `steps=${steps}`, '-o', 'composed.png'], t)).toBe(ExitCode.ok);
+    expect(t.out()).toMatch(/"distortion":"shift".*"distortion":"jpeg","severity":0.2,"quality":82/);
+    const out = await readImage(join(tmp, 'composed.png'));
+    const expected = await applyDistortion('compose', await readImage(input), { severity: 0.5, seed: 0, steps: JSON.parse(steps) });
+    let worst = 0;
+    for (let i = 0; i < out.data.length; i++) worst = Math.max(worst, Math.abs(out.data[i] - expected.data[i]));
+    expect(worst).toBeLessThanOrEqual(0.5 / 255 + 1e-6);
+  });
+
   it('lists the distortions', async () => {
     const t = io();
     expect(await distortCommand.run(['--list'], t)).toBe(ExitCode.ok);
