@@ -19,16 +19,25 @@ export interface LabeledImageSource {
   load(i: number): Promise<ImageBatch>;
 }
 
-/** A view of a source restricted to some classes, relabelled 0..k−1 in the given order. */
-export function selectClasses(source: LabeledImageSource, keep: readonly number[]): LabeledImageSource {
-  const remap = new Map(keep.map((c, i) => [c, i]));
+/**
+ * A view of a source restricted to the named classes, relabelled by their position in `names`
+ * (so a validation set is aligned to the training set's labels by class name, not by index).
+ * Samples of other classes are left out.
+ */
+export function selectClasses(source: LabeledImageSource, names: readonly string[]): LabeledImageSource {
+  const target = new Map(names.map((c, i) => [c, i]));
   const indices: number[] = [];
-  for (let i = 0; i < source.size; i++) if (remap.has(source.label(i))) indices.push(i);
+  const labels: number[] = [];
+  for (let i = 0; i < source.size; i++) {
+    const t = target.get(source.classes[source.label(i)]);
+    if (t !== undefined) { indices.push(i); labels.push(t); }
+  }
+  const sameAll = names.length === source.classes.length && names.every((c, i) => source.classes[i] === c);
   return {
-    description: `${source.description} (classes ${keep.map((c) => source.classes[c]).join(', ')})`,
+    description: sameAll ? source.description : `${source.description} (${names.length} classes)`,
     size: indices.length,
-    classes: keep.map((c) => source.classes[c]),
-    label: (i) => remap.get(source.label(indices[i]))!,
+    classes: [...names],
+    label: (i) => labels[i],
     name: (i) => source.name(indices[i]),
     load: (i) => source.load(indices[i]),
   };

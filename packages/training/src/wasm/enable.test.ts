@@ -1,0 +1,55 @@
+import { describe, it, expect, afterAll } from 'vitest';
+import { initTfjs, tf } from '@percept/backend-tfjs';
+import { SeededRandom } from '@percept/backbones';
+import { enableWasmTraining, wasmTrainingEnabled } from './enable.js';
+
+function randn(n: number, seed: number): Float32Array {
+  const r = new SeededRandom(seed, 'grad-check');
+  return Float32Array.from({ length: n }, () => r.normal());
+}
+
+type Case = { name: string; x: [number, number, number, number]; k: [number, number, number, number]; stride: number; pad: 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]] };
+const cases: Case[] = [
+  { name: '3×3 stride 1, pad 1', x: [2, 7, 6, 3], k: [3, 3, 3, 4], stride: 1, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  { name: '3×3 stride 2, pad 1 (ResNet-6 groups)', x: [2, 8, 8, 4], k: [3, 3, 4, 5], stride: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  { name: '7×7 stride 2, pad 3 (the stem)', x: [1, 13, 11, 3], k: [7, 7, 3, 2], stride: 2, pad: [[0, 0], [3, 3], [3, 3], [0, 0]] },
+  { name: '1×1 stride 2 projection', x: [3, 6, 6, 4], k: [1, 1, 4, 6], stride: 2, pad: 'valid' },
+  { name: 'asymmetric pads, same', x: [2, 5, 9, 2], k: [2, 4, 2, 3], stride: 2, pad: 'same' },
+];
+
+/** d(Σ w·conv(x, W))/dW and /dx for a fixed random weighting w, on the current engine. */
+function grads(c: Case): { dW: Float32Array; dx: Float32Array } {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(randn(c.x.reduce((a, b) => a * b), 1), c.x);
+    const W = tf.tensor4d(randn(c.k.reduce((a, b) => a * b), 2), c.k);
+    const f = (xx: tf.Tensor4D, ww: tf.Tensor4D) => {
+      const y = tf.conv2d(xx, ww, c.stride, c.pad);
+      return tf.sum(tf.mul(y, tf.tensor(randn(y.size, 3), y.shape)));
+    };
+    const [gx, gW] = tf.grads((a, b) => f(a as tf.Tensor4D, b as tf.Tensor4D))([x, W]);
+    return { dW: gW.dataSync() as Float32Array, dx: gx.dataSync() as Float32Array };
+  });
+}
+
+describe('enableWasmTraining', () => {
+  afterAll(async () => { await initTfjs({ prefer: 'cpu' }); });
+
+  it('registers a wasm Conv2DBackpropFilter whose gradients match the cpu engine', async () => {
+    await initTfjs({ prefer: 'cpu' });
+    const expected = cases.map(grads);
+    await initTfjs({ prefer: 'wasm' });
+    enableWasmTraining();
+    enableWasmTraining(); // idempotent
+    expect(wasmTrainingEnabled()).toBe(true);
+    const before = tf.memory().numTensors;
+    cases.forEach((c, i) => {
+      const got = grads(c);
+      expect(got.dW.length, c.name).toBe(expected[i].dW.length);
+      let maxErr = 0, maxRef = 0;
+      for (let k = 0; k < got.dW.length; k++) { maxErr = Math.max(maxErr, Math.abs(got.dW[k] - expected[i].dW[k])); maxRef = Math.max(maxRef, Math.abs(expected[i].dW[k])); }
+      expect(maxErr / maxRef, c.name).toBeLessThan(1e-5);
+      for (let k = 0; k < got.dx.length; k++) expect(got.dx[k]).toBeCloseTo(expected[i].dx[k], 3);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
