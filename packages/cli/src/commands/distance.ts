@@ -258,8 +258,10 @@ export const distanceCommand: CliCommand = {
     // Inputs first, model second: a missing file or a size mismatch should not wait for weights.
     const names = dirMode ? await pairFolders(dir0, dir1) : [];
     const pair = dirMode ? undefined : await readPair(files, policy, io);
-    const { createPerceptualDistance } = await import('../perceptual-distance.js');
-    const d = await createPerceptualDistance(distanceOptions(values, io));
+    const [{ createPerceptualDistance }, { createRegistry }] = await Promise.all([import('../perceptual-distance.js'), import('../registry.js')]);
+    // The full registry, so backbones and distances from percept.config.json plugins work here too.
+    const registry = await createRegistry({ cwd: io.cwd });
+    const d = await createPerceptualDistance({ ...distanceOptions(values, io), registry });
     try {
       if (dirMode) return await folders(d, names, dir0, dir1, policy, values, io);
       return await onePair(d, files, pair!, policy, values, io);
