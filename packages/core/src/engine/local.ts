@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { JsonValue, Logger } from '../contracts.js';
-import { writeFileAtomicSync } from '../util/atomic.js';
+import { isAtomicTempFile, writeFileAtomicSync } from '../util/atomic.js';
 import { canonicalJson } from '../util/canonical.js';
 import { CellCache, CELL_FILE, RESULT_FILE } from './cache.js';
 import { executeCell, readCellArtifact } from './cell.js';
@@ -75,6 +75,8 @@ export class LocalEngine implements Engine {
       cells,
     };
     const manifestPath = join(runDir, MANIFEST_FILE);
+    // A killed process may have left a temp manifest behind; it is never read, so remove it.
+    if (req.resume) for (const f of await readdir(runDir).catch(() => [] as string[])) if (isAtomicTempFile(f)) await rm(join(runDir, f), { force: true });
     const save = () => writeFileAtomicSync(manifestPath, canonicalJson(manifest, { pretty: true, what: 'manifest' }));
     save();
     emit({ type: 'run-start', runId: req.runId, runDir, cells: cells.length });
