@@ -35,6 +35,18 @@ describe('percept CLI', () => {
     expect(bad.err).toContain('unknown command "valdate". Did you mean "validate"?');
   });
 
+  it('dispatches multi-word commands by their longest matching name', async () => {
+    const mk = (name: string) => ({ name, summary: name, usage: `Usage: percept ${name}`, run: async (argv: string[], io: { stdout: NodeJS.WritableStream }) => { io.stdout.write(`${name}|${argv.join(',')}`); return 0; } });
+    const cmds = [mk('data'), mk('data synth-2afc'), mk('run')];
+    const out = sink();
+    const io = { stdout: out.stream, stderr: sink().stream, env: {}, cwd: tmp };
+    expect(await runCli(['data', 'synth-2afc', '--n', '3', 'x'], io, cmds)).toBe(0);
+    expect(out.text).toBe('data synth-2afc|--n,3,x');
+    const help = sink();
+    await runCli(['help', 'data', 'synth-2afc'], { ...io, stdout: help.stream }, cmds);
+    expect(help.text).toBe('Usage: percept data synth-2afc\n');
+  });
+
   it('validate: ok for the example, every error with line:column for a bad file (exit 3)', async () => {
     const ok = await cli(['validate', join(repoRoot, 'workflows/examples/hello.workflow.json')]);
     expect(ok.err).toBe('');
