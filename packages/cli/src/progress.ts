@@ -94,7 +94,7 @@ export class ProgressRenderer {
     }
     this.lastDraw = now;
     this.clear();
-    const width = Math.max(40, this.out.columns ?? 80);
+    const width = Math.max(40, this.out.columns || 80);
     const lines = [...this.live.values()].map((l) => this.bar(l, width));
     if (lines.length) this.out.write(lines.map((s) => `${s}\n`).join(''));
     this.drawn = lines.length;
@@ -105,7 +105,8 @@ export class ProgressRenderer {
     const label = `[${l.label}]`;
     if (l.unit === '' && l.done === 0) return `${label} running`;
     if (l.total === null || l.total <= 0) return `${label} ${count}`.slice(0, width - 1);
-    const room = Math.max(10, Math.min(30, width - label.length - count.length - 10));
+    // The bar takes what the label and counts leave (" " + bar + " 100% " + count), 5 to 30 cells.
+    const room = Math.max(5, Math.min(30, width - 1 - label.length - count.length - 7));
     const filled = Math.round((room * Math.min(l.done, l.total)) / l.total);
     const pct = `${Math.floor((100 * Math.min(l.done, l.total)) / l.total)}%`.padStart(4);
     return `${label} ${'█'.repeat(filled)}${'░'.repeat(room - filled)} ${pct} ${count}`.slice(0, width - 1);
