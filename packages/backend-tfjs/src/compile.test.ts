@@ -209,8 +209,8 @@ describe('IR -> tfjs ops on the wasm engine', () => {
     });
     const weights = weightMap({ 'c1.weight': randomArr([4, 3, 3, 3], r), 'c1.bias': randomArr([4], r), 'c2.weight': randomArr([4, 1, 3, 3], r), ...bn('bn1'), ...bn('bn2') });
     const g = tinyGraph(nodes, []);
-    const fused = compileGraph(g, weights);
-    const plain = compileGraph(g, weights, { fuse: false });
+    const fused = compileGraph(g, weights, { fuse: true });
+    const plain = compileGraph(g, weights);
     const x = tf.randomUniform([2, 7, 6, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
     try {
       const a = fused.run(x, ['r1', 'bn2']);

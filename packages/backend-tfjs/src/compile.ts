@@ -22,11 +22,12 @@ export interface CompileOptions {
    */
   training?: boolean;
   /**
-   * Inference fast path (default true when not training): a conv whose only reader is a batch
+   * Inference fusion (default false; ignored when training): a conv whose only reader is a batch
    * norm runs with the norm folded into its kernel and bias (W·γ/√(σ²+ε), (b−μ)·γ/√(σ²+ε)+β),
    * and a ReLU that only reads it runs inside the same kernel. A run that asks for the output of
-   * a folded conv or norm falls back to the unfused ops for that group. False runs every IR node
-   * as written.
+   * a folded conv or norm falls back to the unfused ops for that group. Off by default because
+   * it keeps a second copy of the folded kernels and, on the wasm engine (XNNPACK), measured no
+   * faster (alternating A/B runs of ResNet-18); it is there for engines whose fused kernels pay off.
    */
   fuse?: boolean;
 }
@@ -76,7 +77,7 @@ export function compileGraph(graph: IRGraph, weights: WeightMap, options: Compil
     throw err;
   }
   let fusions = new Map<string, Fusion>();
-  if (!training && (options.fuse ?? true)) {
+  if (!training && options.fuse === true) {
     try {
       fusions = planFusions(graph, weights);
     } catch (err) {

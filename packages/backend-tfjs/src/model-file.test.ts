@@ -149,6 +149,19 @@ describe('tfjs graph model files', () => {
     }
   });
 
+  it('hands out a copy when a weight (Const node) is tapped, so the model survives', async () => {
+    const ex = await backend.load(fileSpec(modelPath, 'tfjs-graph', ['w', 'relu']));
+    try {
+      const first = await ex.extract(images(1, 2, 2, 1));
+      expect(Array.from(first.taps.w.data)).toEqual(Array.from(weights));
+      const again = await ex.extract(images(1, 2, 2, 1));
+      expect(Array.from(again.taps.w.data)).toEqual(Array.from(weights));
+      expect(again.taps.relu.shape).toEqual([1, 2, 2, 2]);
+    } finally {
+      await ex.dispose();
+    }
+  });
+
   it('names an unknown node and the file, with a did-you-mean', async () => {
     const err = await backend.load(fileSpec(modelPath, 'tfjs-graph', ['rel'])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);

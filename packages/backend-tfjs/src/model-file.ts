@@ -138,9 +138,23 @@ export async function loadTfjsModelFile(spec: FileModelSpec, options: LoadOption
     const logitNode = logits ? resolveNames([logits], names, (n) => opOf.get(n), 'node', spec.path)[0] : undefined;
     const model = await tf.loadGraphModel(fileLoadHandler(spec.path));
     const inputName = spec.inputName ?? onlyInput(model.inputs.map((i) => i.name), spec.path);
-    const run = (x: tf.Tensor4D, outputs: string[]) => {
-      const res = model.execute({ [inputName]: x }, outputs);
-      return Array.isArray(res) ? res : [res];
+    // Tapping a Const node returns the model's own weight tensor: hand out a copy, since the
+    // extractor disposes what it downloads.
+    const weightIds = new Set(Object.values(model.weights).flat().map((t) => t.id));
+    const owned = (res: tf.Tensor | tf.Tensor[]): tf.Tensor[] => (Array.isArray(res) ? res : [res]).map((t) => (weightIds.has(t.id) ? tf.clone(t) : t));
+    // Graphs with control flow (dynamic ops) only run asynchronously; try the faster sync path first.
+    let dynamic = false;
+    const run = async (x: tf.Tensor4D, outputs: string[]): Promise<tf.Tensor[]> => {
+      const inputs = { [inputName]: x };
+      if (!dynamic) {
+        try {
+          return owned(model.execute(inputs, outputs));
+        } catch (err) {
+          if (!/executeAsync/.test((err as Error).message)) throw err;
+          dynamic = true;
+        }
+      }
+      return owned(await model.executeAsync(inputs, outputs));
     };
     return new FileFeatureExtractor(spec, taps, logitNode, run, () => model.dispose(), engine);
   }
@@ -156,7 +170,7 @@ export async function loadTfjsModelFile(spec: FileModelSpec, options: LoadOption
     return out;
   });
   const sub = tf.model({ inputs: model.inputs, outputs: symbolic });
-  const run = (x: tf.Tensor4D, wanted: string[]) => {
+  const run = async (x: tf.Tensor4D, wanted: string[]): Promise<tf.Tensor[]> => {
     const res = sub.predict(x);
     const all = Array.isArray(res) ? res : [res];
     return wanted.map((w) => all[outputs.indexOf(w)]);
@@ -178,7 +192,8 @@ class FileFeatureExtractor implements FeatureExtractor {
     private readonly spec: FileModelSpec,
     readonly taps: readonly string[],
     private readonly logits: string | undefined,
-    private readonly run: (x: tf.Tensor4D, outputs: string[]) => tf.Tensor[],
+    /** Returns exactly `outputs`, newly allocated; the model frees its own intermediates. */
+    private readonly run: (x: tf.Tensor4D, outputs: string[]) => Promise<tf.Tensor[]>,
     private readonly release: () => void,
     private readonly engine: EngineInfo,
   ) {
@@ -188,7 +203,13 @@ class FileFeatureExtractor implements FeatureExtractor {
   async extract(batch: ImageBatch, options: { signal?: AbortSignal } = {}): Promise<Features> {
     options.signal?.throwIfAborted();
     const input = preprocess(batch, this.spec.preprocessing, this.spec.inputLayout);
-    const outs = tf.tidy(() => this.run(tf.tensor4d(input.data, input.shape), this.outputs));
+    const x = tf.tensor4d(input.data, input.shape);
+    let outs: tf.Tensor[];
+    try {
+      outs = await this.run(x, this.outputs);
+    } finally {
+      x.dispose();
+    }
     try {
       const host = new Map<string, HostTensor>();
       for (let i = 0; i < this.outputs.length; i++) host.set(this.outputs[i], await toHost(outs[i], this.spec.inputLayout));
