@@ -2,7 +2,7 @@
  * User ONNX files: read, expose intermediate tensors as taps by adding graph outputs, re-serialise.
  *
  * Tap syntax: an exact tensor name; a glob (`*`, `?`); a regular expression written `/…/flags`;
- * or `op:<OpType>` for every output of every node of that type. Patterns expand in graph order.
+ * or `op:<OpType>` for every output of every node of that type. Taps come out in graph order.
  */
 import { readFile } from 'node:fs/promises';
 import { InputError, closestNames } from '@percept/core';
@@ -67,7 +67,7 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-/** Expands tap names and patterns to tensor names (graph order, no duplicates). */
+/** Expands tap names and patterns to tensor names, in graph order (shallow to deep), without duplicates. */
 export function resolveTaps(index: GraphIndex, taps: readonly string[], file: string): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
@@ -116,7 +116,8 @@ export function resolveTaps(index: GraphIndex, taps: readonly string[], file: st
     }
     add(tap);
   }
-  return out;
+  const position = new Map(index.tensors.map((t, i) => [t, i]));
+  return out.sort((a, b) => position.get(a)! - position.get(b)!);
 }
 
 export interface TappedOnnxModel {
