@@ -22,7 +22,12 @@ export const reportOptionsSchema = {
       description: 'html: one self-contained file; md: Markdown with PNG charts beside it; png: one PNG per chart.',
     },
     charts: { type: 'array', items: { enum: [...CHART_KINDS] }, uniqueItems: true, description: 'Default: every chart the data supports.' },
-    tables: { type: 'array', items: { enum: [...TABLE_KINDS] }, uniqueItems: true },
+    tables: {
+      type: 'array',
+      items: { enum: [...TABLE_KINDS] },
+      uniqueItems: true,
+      description: 'per-subset (any subsets, with 95% CIs), table5 (LPIPS Table 5 layout, BAPPS val only), layerwise, jnd. Default: chosen from the data.',
+    },
     psSteps: { type: 'array', items: { type: 'string' }, description: 'Steps holding per-subset 2AFC scores (default: found automatically).' },
     accuracySteps: { type: 'array', items: { type: 'string' }, description: 'Steps holding ImageNet accuracy (default: found automatically).' },
     published: { type: 'boolean', default: true, description: 'Show published reference values, labelled as such.' },
@@ -70,6 +75,8 @@ export const reportReporter: ReporterContribution = {
       published: typeof options.published === 'boolean' ? options.published : undefined,
       width: typeof options.width === 'number' ? options.width : undefined,
       height: typeof options.height === 'number' ? options.height : undefined,
+      // Reporting on its own run, the run is still "running": the report says which step wrote it.
+      writtenBy: resolve(runDir) === resolve(ctx.runDir) ? ctx.stepId : undefined,
     };
     const scale = typeof options.scale === 'number' ? options.scale : undefined;
     ctx.log.info(`report: reading ${runDir}`);

@@ -131,9 +131,26 @@ describe('layerwise, per-subset, margin and low-pass charts', () => {
     ]) as any;
     expect(spec.encoding.x.sort).toEqual(['traditional', 'cnn', 'synthetic']);
     expect(spec.encoding.xOffset.field).toBe('method');
+    expect(spec.layer.map((l: any) => l.name)).toEqual(['bars']);
     const svg = await renderSvg(spec);
-    expect(countMarks(svg, 'marks')).toBe(5);
-    expect(svgTexts(svg)).toEqual(expect.arrayContaining(['traditional', 'cnn', 'synthetic', '2AFC score (×100)']));
+    expect(countMarks(svg, 'bars')).toBe(5);
+    expect(svgTexts(svg)).toEqual(expect.arrayContaining(['traditional', 'cnn', 'synthetic', '2AFC score ×100']));
+  });
+
+  it('per-subset: error bars from intervals, 20-colour scheme past 10 series, rotated labels when they collide', async () => {
+    const many = Array.from({ length: 12 }, (_, i) => ({
+      method: `series-${i}`,
+      perSubset: { 'a-long-subset-name': 80 + i, 'another-long-subset-name': 70 },
+      ...(i < 3 ? { intervals: { 'a-long-subset-name': [79 + i, 81 + i] as const } } : {}),
+    }));
+    const spec = perSubsetChart(many, { width: 300 }) as any;
+    expect(spec.layer[0].encoding.color.scale.scheme).toBe('tableau20');
+    expect(spec.encoding.x.axis.labelAngle).toBe(-35);
+    const svg = await renderSvg(spec);
+    expect(countMarks(svg, 'error_bars')).toBe(3);
+    expect((perSubsetChart(many.slice(0, 4)) as any).layer[0].encoding.color.scale.scheme).toBe('tableau10');
+    expect((perSubsetChart(many.slice(0, 4)) as any).encoding.x.axis.labelAngle).toBe(0);
+    expect(() => perSubsetChart([{ method: 'x', perSubset: { a: 60 }, intervals: { a: [61, 62] } }])).toThrow(/intervals\.a \[61, 62\] does not contain the value 60/);
   });
 
   it('margin chart: two lines, far and near', async () => {

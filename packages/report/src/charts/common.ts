@@ -21,7 +21,7 @@ export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json
  * The frame every builder shares. `autosize: fit` with `contains: padding` makes the rendered SVG exactly
  * width × height, axes and legend included, so callers lay out reports with the sizes they asked for.
  */
-export function frame(options: ChartOptions, defaults: { title: string }) {
+export function frame(options: ChartOptions, defaults: { title: string; reserveHeight?: number }) {
   const width = options.width ?? 560;
   const height = options.height ?? 360;
   for (const [name, v] of [['width', width], ['height', height]] as const) {
@@ -41,7 +41,8 @@ export function frame(options: ChartOptions, defaults: { title: string }) {
       view: { stroke: null },
       legend: { labelLimit: 260 },
       // A rotated y title taller than the plot pushes the chart title off the canvas; truncate instead.
-      axisY: { titleLimit: Math.max(60, height - 80) },
+      // `reserveHeight` is what a legend below the plot takes from it.
+      axisY: { titleLimit: Math.max(60, height - 80 - (defaults.reserveHeight ?? 0)) },
     },
   } as const;
 }
@@ -140,4 +141,43 @@ export function paddedDomain(values: number[], pad = 0.08): [number, number] {
   const max = Math.max(...values);
   const span = max - min || Math.max(Math.abs(max), 1) * 0.1;
   return [min - span * pad, max + span * pad];
+}
+
+/**
+ * A categorical colour scheme with enough distinct colours: Vega's default (tableau10) repeats after
+ * ten series, which makes two series indistinguishable; tableau20 has twenty.
+ */
+export function categoricalScheme(n: number): string {
+  return n <= 10 ? 'tableau10' : 'tableau20';
+}
+
+/**
+ * Width in px that Vega assumes for a label when it lays out and truncates text in Node: without a
+ * canvas it estimates 0.8 em per character, so limits computed from real font metrics would truncate.
+ */
+export function textWidth(s: string, fontSize = 10): number {
+  return Math.ceil(0.8 * fontSize * s.length);
+}
+
+/**
+ * Legend below the plot in as many columns as fit, so long series labels are neither truncated nor
+ * stealing plot width; a legend of up to 5 short entries stays on the right. `height` is the space
+ * the legend takes below the plot (for the y-title limit).
+ */
+export function legendLayout(series: string[], width: number) {
+  const longest = Math.max(...series.map((s) => textWidth(s)));
+  const labelLimit = longest + 4;
+  if (series.length <= 5 && longest < width * 0.3) return { legend: { orient: 'right' as const, labelLimit }, height: 0 };
+  const colWidth = longest + 16 + 12;
+  const columns = Math.max(1, Math.min(series.length, Math.floor((width - 20) / colWidth)));
+  return {
+    legend: { orient: 'bottom' as const, direction: 'horizontal' as const, columns, labelLimit, columnPadding: 12 },
+    height: Math.ceil(series.length / columns) * 16 + 8,
+  };
+}
+
+/** 0 when every label fits its band, else −35° (labels then right-align to their tick). */
+export function xLabelAngle(labels: string[], band: number, fontSize = 10): number {
+  const longest = Math.max(...labels.map((l) => textWidth(l, fontSize)));
+  return longest > band * 0.95 ? -35 : 0;
 }

@@ -1,6 +1,6 @@
 /** Kumar Fig. 13: layer-wise Perceptual Score (one layer at a time) per model. */
 import { InputError } from '@percept/core';
-import { type ChartOptions, type VegaLiteSpec, frame, requireNonEmpty, requireNumber, requireString } from './common.js';
+import { type ChartOptions, type VegaLiteSpec, categoricalScheme, frame, legendLayout, requireNonEmpty, requireNumber, requireString } from './common.js';
 
 export interface LayerPsPoint {
   model: string;
@@ -26,15 +26,25 @@ export function layerwiseChart(points: readonly LayerPsPoint[], options: Layerwi
     }
     return { model: requireString(CHART, i, 'model', p.model), layer, ps: requireNumber(CHART, i, 'ps', p.ps), tap: p.tap ?? `layer ${layer}` };
   });
-  const y = { field: 'ps', type: 'quantitative' as const, title: 'Layer-wise Perceptual Score', scale: { zero: false } };
-  const color = { field: 'model', type: 'nominal' as const, title: null };
+  const y = { field: 'ps', type: 'quantitative' as const, title: 'Layer-wise PS ×100', scale: { zero: false } };
+  const series = [...new Set(values.map((v) => v.model))];
+  const { legend, height: legendHeight } = legendLayout(series, options.width ?? 560);
+  const f = frame(options, { title: 'Layer-wise Perceptual Score', reserveHeight: legendHeight });
+  const color = { field: 'model', type: 'nominal' as const, title: null, sort: series, scale: { scheme: categoricalScheme(series.length) }, legend };
+  // Tap names per index, for the axis: "relu3" when every model names layer 3 the same way.
+  const tapAt = new Map<number, Set<string>>();
+  for (const v of values) tapAt.set(v.layer, (tapAt.get(v.layer) ?? new Set()).add(v.tap));
+  const sharedNames = [...tapAt.values()].every((t) => t.size === 1);
+  const labelExpr = sharedNames
+    ? `${JSON.stringify(Object.fromEntries([...tapAt].map(([i, t]) => [i, [...t][0]])))}[datum.value] || datum.value`
+    : undefined;
   const mark = options.mark ?? 'line';
   const body =
     mark === 'bar'
       ? {
           mark: { type: 'bar' },
           encoding: {
-            x: { field: 'layer', type: 'ordinal', title: 'Layer', axis: { labelAngle: 0 } },
+            x: { field: 'layer', type: 'ordinal', title: sharedNames ? 'Layer' : 'Layer (index of the tap)', axis: { labelAngle: 0, ...(labelExpr ? { labelExpr } : {}) } },
             xOffset: { field: 'model' },
             y: { ...y, scale: { zero: true } },
             color,
@@ -44,11 +54,17 @@ export function layerwiseChart(points: readonly LayerPsPoint[], options: Layerwi
       : {
           mark: { type: 'line', point: { filled: true, size: 50 } },
           encoding: {
-            x: { field: 'layer', type: 'quantitative', title: 'Layer', axis: { tickMinStep: 1, format: 'd' } },
+            x: {
+              field: 'layer',
+              type: 'quantitative',
+              title: sharedNames ? 'Layer' : 'Layer (index of the tap)',
+              scale: { domain: [Math.min(...tapAt.keys()) - 0.2, Math.max(...tapAt.keys()) + 0.2], nice: false },
+              axis: { values: [...tapAt.keys()].sort((a, b) => a - b), format: 'd', ...(labelExpr ? { labelExpr } : {}) },
+            },
             y,
             color,
             tooltip: [{ field: 'model' }, { field: 'tap' }, { field: 'ps' }],
           },
         };
-  return { ...frame(options, { title: 'Layer-wise Perceptual Score' }), data: { values }, ...body } as VegaLiteSpec;
+  return { ...f, data: { values }, ...body } as VegaLiteSpec;
 }

@@ -23,7 +23,12 @@ export interface ReportTable {
 export interface ReportDocument {
   title: string;
   /** Where the numbers came from (a run's manifest), when they came from a run. */
-  provenance?: RunProvenance & { runDir?: string; steps?: ProvenanceStep[] };
+  provenance?: RunProvenance & {
+    runDir?: string;
+    steps?: ProvenanceStep[];
+    /** Shown instead of the raw status, e.g. "in progress (report written by step report)". */
+    statusText?: string;
+  };
   tables: ReportTable[];
   charts: ReportChart[];
   /** Things the reader should know, e.g. cells that could not be paired. */

@@ -5,13 +5,21 @@ import { psVsAccuracyChart } from '../charts/ps-vs-accuracy.js';
 import { perSubsetChart } from '../charts/per-subset.js';
 import { layerwiseChart } from '../charts/layerwise.js';
 import { buildTable5 } from '../tables/lpips-table5.js';
+import { buildPerSubsetTable, type SubsetTableReference } from '../tables/per-subset.js';
+import { buildLayerwiseTables } from '../tables/layerwise.js';
+import { BAPPS_SUBSETS } from '../published.js';
 import { readRun, type RunView, type StepView } from '../run/read-run.js';
-import { findAccuracy, findSubsetScores, layerPoints, pairAccuracy } from '../run/extract.js';
+import { findAccuracy, findJudgeCeilings, findSubsetScores, layerPoints, pairAccuracy } from '../run/extract.js';
+import { uniqueLabels } from '../run/labels.js';
 import type { ReportChart, ReportDocument, ReportTable } from './document.js';
 
 export const CHART_KINDS = ['ps-vs-accuracy', 'per-subset', 'layerwise'] as const;
 export type ChartKind = (typeof CHART_KINDS)[number];
-export const TABLE_KINDS = ['table5'] as const;
+/**
+ * per-subset: one column per subset present (any dataset) with 95% CIs; table5: the LPIPS Table 5
+ * layout with published rows (BAPPS val subsets only); layerwise: PS of each layer alone; jnd: JND mAP.
+ */
+export const TABLE_KINDS = ['per-subset', 'table5', 'layerwise', 'jnd'] as const;
 export type TableKind = (typeof TABLE_KINDS)[number];
 
 export interface RunReportOptions {
@@ -22,11 +30,17 @@ export interface RunReportOptions {
   accuracySteps?: string[];
   /** Charts to draw (default: every kind the data supports). Asking for one without data is an error. */
   charts?: ChartKind[];
+  /**
+   * Tables (default: chosen from the data: Table 5 when BAPPS val subsets were scored, the per-subset
+   * table for any other subsets, layer-wise and JND tables when present). Asking for one without data is an error.
+   */
   tables?: TableKind[];
-  /** Show published reference rows/lines (default true). */
+  /** Show published reference rows/lines (default true). They appear only beside BAPPS val results. */
   published?: boolean;
   width?: number;
   height?: number;
+  /** The step writing this report inside the run it reports on (so a "running" run is explained, not alarming). */
+  writtenBy?: string;
 }
 
 function selectSteps(run: RunView, ids: string[] | undefined, option: string): StepView[] {
@@ -51,6 +65,9 @@ function checkKinds<T extends string>(given: readonly string[] | undefined, allo
   return given as T[];
 }
 
+const isBapps = (s: string) => (BAPPS_SUBSETS as readonly string[]).includes(s);
+const cellName = (s: StepView) => `${s.step}/${s.cell || '-'}`;
+
 /** Builds the document from an already-read run (see readRun). */
 export function buildRunReport(run: RunView, options: RunReportOptions = {}): ReportDocument {
   const wantCharts = checkKinds(options.charts, CHART_KINDS, 'charts');
@@ -62,9 +79,8 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
   const done = (s: StepView) => s.outputs !== null && (s.status === undefined || s.status === 'succeeded');
   const psSteps = selectSteps(run, options.psSteps, 'psSteps').filter(done);
   const accSteps = selectSteps(run, options.accuracySteps, 'accuracySteps').filter((s) => done(s) && findAccuracy(s) !== undefined);
-  const scores = psSteps.flatMap(findSubsetScores);
-  const failed = run.steps.filter((s) => s.status && s.status !== 'succeeded' && s.status !== 'skipped');
-  if (failed.length) notes.push(`Cells not included (did not succeed): ${failed.map((s) => `${s.step}/${s.cell || '-'} (${s.status})`).join(', ')}.`);
+  const scores = uniqueLabels(psSteps.flatMap(findSubsetScores)).map((f) => ({ ...f, method: f.label }));
+  notes.push(...cellStatusNotes(run, options.writtenBy));
 
   const charts: ReportChart[] = [];
   const tables: ReportTable[] = [];
@@ -78,7 +94,7 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
 
   if (want('ps-vs-accuracy') && requireData('ps-vs-accuracy', scores.length > 0 && accSteps.length > 0, 'pairs of perceptual-score and accuracy outputs')) {
     const { points, unpaired, incomplete } = pairAccuracy(scores, accSteps);
-    if (unpaired.length) notes.push(`No accuracy cell with matching matrix values for: ${unpaired.map((u) => u.method).join('; ')}.`);
+    if (unpaired.length) notes.push(`No accuracy cell with matching matrix values for: ${unpaired.map((u) => u.label).join('; ')}.`);
     if (incomplete.length) notes.push(`PS of ${incomplete.join('; ')} averages fewer than the six BAPPS val subsets.`);
     if (requireData('ps-vs-accuracy', points.length > 0, 'perceptual-score cells paired with accuracy cells (same matrix values)')) {
       charts.push({
@@ -89,23 +105,32 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
       });
     }
   }
+  const anyCi = scores.some((f) => f.intervals && Object.keys(f.intervals).length);
   if (want('per-subset') && requireData('per-subset', scores.length > 0, 'per-subset 2AFC scores')) {
     charts.push({
       id: 'per-subset',
       title: '2AFC score per subset',
-      spec: perSubsetChart(scores, size),
-      caption: 'Measured 2AFC scores (×100) per subset for every scored cell of this run.',
+      spec: perSubsetChart(scores.map((f) => ({ method: f.label, perSubset: f.perSubset, intervals: f.intervals })), size),
+      caption:
+        `Measured 2AFC scores (×100) per subset for every scored series of this run${anyCi ? '; whiskers are 95% bootstrap confidence intervals' : ''}. ` +
+        'The tables below describe each series.',
     });
   }
-  const layers = layerPoints(scores);
-  if (want('layerwise') && requireData('layerwise', layers.length > 0, 'layer-wise scores (perLayer)')) {
-    charts.push({ id: 'layerwise', title: 'Layer-wise Perceptual Score', spec: layerwiseChart(layers, size), caption: 'One layer at a time.' });
+  const withLayers = scores.filter((f) => f.perLayer?.length);
+  if (want('layerwise') && requireData('layerwise', withLayers.length > 0, 'layer-wise scores (perLayer/layerPS)')) {
+    // Identical series (e.g. the same weights on two engines) would hide each other: draw each once, named together.
+    const merged = mergeIdentical(withLayers.map((f) => ({ label: f.label, key: f.key, item: f, values: f.perLayer!.map((l) => [l.layer, l.ps] as const) })));
+    charts.push({
+      id: 'layerwise',
+      title: 'Layer-wise Perceptual Score',
+      spec: layerwiseChart(layerPoints(merged.map((m) => ({ ...m.item, label: m.label }))), size),
+      caption:
+        'Perceptual Score of each tapped layer alone (mean over subsets); the layer-wise tables list the values and tap names.' +
+        (merged.some((m) => m.merged) ? ' Series with identical values are drawn once and named together ("a = b").' : ''),
+    });
   }
-  if ((!wantTables || wantTables.includes('table5')) && scores.length > 0) {
-    tables.push({ id: 'table5', table: buildTable5(scores, { includePublished: published }) });
-  } else if (wantTables?.includes('table5')) {
-    throw new InputError(`report: table "table5" was requested but run ${run.dir} has no per-subset 2AFC scores`);
-  }
+
+  tables.push(...runTables(run, scores, psSteps, wantTables, published, notes));
   if (!charts.length && !tables.length) {
     notes.push('No step in this run produced outputs this report knows how to chart (per-subset 2AFC scores or accuracy).');
   }
@@ -115,12 +140,13 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
     title: options.title ?? `Percept report: ${p.workflow?.name ?? 'run'} ${p.runId}`,
     provenance: {
       ...p,
+      ...(p.status === 'running' && options.writtenBy ? { statusText: `in progress (report written by step ${options.writtenBy})` } : {}),
       runDir: run.dir,
       steps: run.steps.map((s) => ({
         step: s.step,
         cell: s.cell,
         uses: s.uses,
-        status: s.status,
+        status: s.status === 'running' && s.step === options.writtenBy ? 'running (writing this report)' : s.status,
         artifactHash: s.artifactHash,
         engine: engineSummary(s),
       })),
@@ -129,6 +155,129 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
     charts,
     notes,
   };
+}
+
+type Finding = ReturnType<typeof findSubsetScores>[number];
+
+/** Picks and builds the tables; see TABLE_KINDS for what each is and when it is chosen. */
+function runTables(run: RunView, scores: Finding[], psSteps: StepView[], wanted: TableKind[] | undefined, published: boolean, notes: string[]): ReportTable[] {
+  const need = (k: TableKind, ok: boolean, what: string) => {
+    if (wanted?.includes(k) && !ok) throw new InputError(`report: table "${k}" was requested but run ${run.dir} has no ${what}`);
+    return wanted ? wanted.includes(k) : ok;
+  };
+  const tables: ReportTable[] = [];
+  const bapps = scores.filter((f) => Object.keys(f.perSubset).some(isBapps));
+  const other = scores.filter((f) => Object.keys(f.perSubset).some((s) => !isBapps(s)));
+
+  if (need('table5', bapps.length > 0, 'scores on BAPPS val subsets (traditional, cnn, superres, deblur, color, frameinterp)')) {
+    // Published numbers are BAPPS val results: beside anything else (train split) they would mislead.
+    const notVal = bapps.filter((f) => f.split !== undefined && f.split !== 'val');
+    if (notVal.length && published) notes.push(`Table 5 shows no published rows because ${notVal.map((f) => f.label).join('; ')} scored the ${notVal[0].split} split, not val.`);
+    tables.push({
+      id: 'table5',
+      table: buildTable5(
+        bapps.map((f) => ({
+          method: f.label,
+          perSubset: Object.fromEntries(Object.entries(f.perSubset).filter(([s]) => isBapps(s))),
+          intervals: f.intervals,
+          overall: f.overall,
+        })),
+        { includePublished: published && notVal.length === 0 },
+      ),
+    });
+  }
+  // Automatically: the subsets Table 5 cannot show. On request: every subset.
+  const perSubsetRows = wanted?.includes('per-subset') ? scores : other;
+  if (need('per-subset', perSubsetRows.length > 0, 'per-subset 2AFC scores')) {
+    const keep = (m: Record<string, number>) => (wanted?.includes('per-subset') || !bapps.length ? m : Object.fromEntries(Object.entries(m).filter(([s]) => !isBapps(s))));
+    tables.push({
+      id: 'table-per-subset',
+      table: buildPerSubsetTable(
+        perSubsetRows.map((f) => ({ label: f.label, description: f.description, perSubset: keep(f.perSubset), intervals: f.intervals, overall: f.overall })),
+        {
+          title: '2AFC score per subset',
+          references: ceilingRows(psSteps),
+          notes: countsNote(perSubsetRows),
+        },
+      ),
+    });
+  }
+  const layered = scores.filter((f) => f.perLayer?.length);
+  if (need('layerwise', layered.length > 0, 'layer-wise scores (perLayer/layerPS)')) {
+    const layerTables = buildLayerwiseTables(
+      layered.map((f) => ({ label: f.label, description: f.description, perLayer: f.perLayer!, combined: f.overall?.ps, bestLayer: f.bestLayer })),
+    );
+    layerTables.forEach((t, i) => tables.push({ id: i ? `table-layerwise-${i + 1}` : 'table-layerwise', table: t }));
+  }
+  const jnd = scores.filter((f) => f.jnd && Object.keys(f.jnd.perSubset).length);
+  if (need('jnd', jnd.length > 0, 'JND mAP results')) {
+    tables.push({
+      id: 'table-jnd',
+      table: buildPerSubsetTable(
+        jnd.map((f) => ({ label: f.label, perSubset: f.jnd!.perSubset, ...(f.jnd!.mean !== undefined ? { overall: { ps: f.jnd!.mean } } : {}) })),
+        { title: 'JND mAP per subset', measure: 'JND mean average precision ×100' },
+      ),
+    });
+  }
+  return tables;
+}
+
+/** Reference rows from the judges of each distinct dataset scored: the ceiling a rater and the best possible distance reach. */
+function ceilingRows(steps: StepView[]): SubsetTableReference[] {
+  const rows: SubsetTableReference[] = [];
+  const seen = new Set<string>();
+  const found = steps.map(findJudgeCeilings).filter((c) => c !== undefined);
+  const distinct = new Set(found.map((c) => JSON.stringify([c.human, c.oracle]))).size;
+  for (const c of found) {
+    const key = JSON.stringify([c.human, c.oracle]);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const from = distinct > 1 ? ` (${c.step.step})` : '';
+    const group = 'from the judges (not a method)';
+    if (c.human) rows.push({ label: `rater agreement${from}`, description: 'mean(p² + (1−p)²): a random rater scored against the others', group, perSubset: c.human });
+    if (c.oracle) rows.push({ label: `oracle${from}`, description: 'mean(max(p, 1−p)): the best score any distance can reach', group, perSubset: c.oracle });
+  }
+  return rows;
+}
+
+function countsNote(scores: Finding[]): string[] {
+  const counts = new Set(scores.map((f) => JSON.stringify(f.counts ?? null)));
+  const first = scores.find((f) => f.counts)?.counts;
+  if (!first) return [];
+  if (counts.size === 1) return [`Triplets per subset: ${Object.entries(first).map(([s, n]) => `${s} ${n}`).join(', ')}.`];
+  return ['Series were scored on different numbers of triplets; see each step\'s result.json (counts).'];
+}
+
+/** Notes about cells that are not in the report: failed, skipped, or not finished when it was written. */
+function cellStatusNotes(run: RunView, writtenBy: string | undefined): string[] {
+  const by = (pred: (s: StepView) => boolean) => run.steps.filter(pred).map(cellName);
+  const failed = run.steps.filter((s) => s.status === 'failed' || s.status === 'interrupted').map((s) => `${cellName(s)} (${s.status})`);
+  const skipped = by((s) => s.status === 'skipped');
+  const open = by((s) => (s.status === 'running' || s.status === 'pending') && s.step !== writtenBy);
+  const out: string[] = [];
+  if (failed.length) out.push(`Cells not included (did not succeed): ${failed.join(', ')}.`);
+  if (skipped.length) out.push(`Cells skipped by the run: ${skipped.join(', ')}.`);
+  if (open.length) out.push(`Cells not finished when this report was written: ${open.join(', ')}.`);
+  return out;
+}
+
+/**
+ * Groups series whose values are identical. A group is labelled "a = b · key" when its members share
+ * the distance key (e.g. "alexnet/onnx = alexnet/tfjs · lpips"), else "a = b".
+ */
+function mergeIdentical<T>(series: Array<{ label: string; key: string; item: T; values: ReadonlyArray<readonly [string, number]> }>) {
+  const groups = new Map<string, typeof series>();
+  for (const s of series) {
+    const k = JSON.stringify(s.values.map(([name, v]) => [name, Math.round(v * 1e9)]));
+    groups.set(k, [...(groups.get(k) ?? []), s]);
+  }
+  return [...groups.values()].map((g) => {
+    if (g.length === 1) return { label: g[0].label, item: g[0].item, merged: false };
+    const suffix = ` · ${g[0].key}`;
+    const shared = g[0].key !== '' && g.every((s) => s.key === g[0].key && s.label.endsWith(suffix));
+    const label = shared ? `${g.map((s) => s.label.slice(0, -suffix.length)).join(' = ')}${suffix}` : g.map((s) => s.label).join(' = ');
+    return { label, item: g[0].item, merged: true };
+  });
 }
 
 /** Correlation of accuracy and PS over the measured points (needs 3+ points with spread on both axes). */

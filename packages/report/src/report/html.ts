@@ -16,7 +16,10 @@ caption{text-align:left;font-weight:600;padding:.3rem 0}
 figure{margin:1rem 0}figcaption,.note{font-size:.8rem;color:#555}
 dl.prov{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;font-size:.85rem}dl.prov dt{font-weight:600}
 dl.prov dd{margin:0;font-family:"DejaVu Sans Mono",monospace;word-break:break-all}
-.chart svg{max-width:100%;height:auto}
+.chart svg{width:100%;max-width:800px;height:auto}
+table.steps td{white-space:nowrap}table.steps td.cell{white-space:normal;overflow-wrap:anywhere}table.steps td.hash{white-space:normal;font-family:"DejaVu Sans Mono",monospace;font-size:.75rem;word-break:break-all}
+td.label{white-space:nowrap}
+.ci{font-size:.75em;color:#666;white-space:nowrap}td{vertical-align:top}
 `;
 
 function fmt(v: JsonValue | undefined): string {
@@ -30,12 +33,12 @@ function provenanceHtml(doc: ReportDocument): string {
   const rows: Array<[string, string]> = [
     ['run', p.runId],
     ['run directory', p.runDir ?? '–'],
-    ['status', p.status ?? '–'],
+    ['status', p.statusText ?? p.status ?? '–'],
     ['workflow', [p.workflow?.name, p.workflow?.path].filter(Boolean).join(' — ') || '–'],
     ['workflow sha256', p.workflow?.sha256 ?? '–'],
     ['engine', p.engine ?? '–'],
     ['started', p.startedAt ?? '–'],
-    ['finished', p.finishedAt ?? '–'],
+    ['finished', p.finishedAt ?? (p.status === 'running' ? 'not yet' : '–')],
     ['plugins', (p.plugins ?? []).map((x) => `${x.name}@${x.version}`).join(', ') || '–'],
     ['host', p.host ? Object.entries(p.host).map(([k, v]) => `${k}: ${fmt(v)}`).join('; ') : '–'],
   ];
@@ -43,11 +46,11 @@ function provenanceHtml(doc: ReportDocument): string {
   if (p.resumedFrom?.length) rows.push(['resumed from', p.resumedFrom.join(', ')]);
   const dl = `<dl class="prov">${rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`;
   const steps = p.steps?.length
-    ? `<table><thead><tr><th>step</th><th>cell</th><th>uses</th><th>status</th><th>engine</th><th>artifact hash</th></tr></thead><tbody>${p.steps
+    ? `<table class="steps"><thead><tr><th>step</th><th>cell</th><th>uses</th><th>status</th><th>engine</th><th>artifact hash</th></tr></thead><tbody>${p.steps
         .map(
           (s) =>
             `<tr>${[s.step, s.cell || '–', s.uses ?? '–', s.status ?? '–', s.engine ?? '–', s.artifactHash ?? '–']
-              .map((c) => `<td>${escapeHtml(c)}</td>`)
+              .map((c, i) => `<td${i === 5 ? ' class="hash"' : i === 1 ? ' class="cell"' : ''}>${escapeHtml(c)}</td>`)
               .join('')}</tr>`,
         )
         .join('')}</tbody></table>`

@@ -11,7 +11,7 @@ export function renderMarkdownReport(doc: ReportDocument, chartFile: (id: string
     out.push('## Provenance', '');
     const rows: Array<[string, string | undefined]> = [
       ['run', p.runId],
-      ['status', p.status],
+      ['status', p.statusText ?? p.status],
       ['workflow', [p.workflow?.name, p.workflow?.path].filter(Boolean).join(' — ')],
       ['workflow sha256', p.workflow?.sha256],
       ['engine', p.engine],

@@ -55,7 +55,7 @@ describe('buildRunReport', () => {
     expect(pts[0].ps).toBeCloseTo(69, 10);
     // PS falls monotonically with accuracy in the fixture: rank correlation exactly -1.
     expect(doc.charts[0].caption).toContain('Spearman ρ = -1.00 (n = 3)');
-    expect(doc.tables[0].table.rows[0].cells).toMatchObject({ method: 'backbone=net-a · lpips-baseline', traditional: 66.5 });
+    expect(doc.tables[0].table.rows[0].cells).toMatchObject({ method: 'net-a · lpips-baseline', traditional: 66.5 });
     expect(doc.notes.join(' ')).toMatch(/score\/backbone=net-d \(failed\)/);
     expect(doc.provenance?.steps?.[0].engine).toBe('onnxruntime-node 1.30.0 (cpu)');
   });

@@ -8,7 +8,9 @@ import { BAPPS_SUBSETS, type BappsSubset } from '../published.js';
 import type { AccuracyPsPoint } from '../charts/ps-vs-accuracy.js';
 import type { LayerPsPoint } from '../charts/layerwise.js';
 import type { SubsetScores } from '../tables/lpips-table5.js';
-import { cellLabel, type StepView } from './read-run.js';
+import type { Interval } from '../charts/common.js';
+import type { StepView } from './read-run.js';
+import { cellShortLabel, matrixDescription } from './labels.js';
 
 type Obj = Record<string, JsonValue>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -44,9 +46,35 @@ function subsetMap(v: JsonValue | undefined): Record<string, number> | undefined
 
 export interface SubsetScoreFinding extends SubsetScores {
   step: StepView;
-  /** The distance (or other key) the scores were found under, e.g. "lpips-baseline". */
+  /** The distance (or other key) the scores were found under, e.g. "lpips". */
   key: string;
+  /** Short, unique series label for legends and the first table column, e.g. "alexnet/onnx · lpips". */
+  label: string;
+  /** The full description for tables: step, matrix values and distance. */
+  description: string;
+  /** 95% confidence interval per subset (×100), when the job recorded one. */
+  intervals?: Record<string, Interval>;
+  /** Samples scored per subset, when recorded. */
+  counts?: Record<string, number>;
+  /** The overall score the job recorded (mean over its subsets) and its 95% CI. */
+  overall?: { ps: number; ci?: Interval };
   perLayer?: Array<{ layer: string; ps: number }>;
+  bestLayer?: { layer: string; ps: number };
+  /** JND mAP ×100 per subset and their mean, when the job scored JND. */
+  jnd?: { perSubset: Record<string, number>; mean?: number };
+  /** The distance contribution used (e.g. "l2" for id "l2-lab"). */
+  use?: string;
+  /** The dataset split scored ("val", "train"), when recorded. */
+  split?: string;
+}
+
+/** Scores per subset, and the ceilings implied by the judges, of one perceptual-score cell. */
+export interface JudgeCeilings {
+  step: StepView;
+  /** mean(p² + (1 − p)²) ×100: how often a random rater agrees with the others. */
+  human?: Record<string, number>;
+  /** mean(max(p, 1 − p)) ×100: the best score any distance can reach. */
+  oracle?: Record<string, number>;
 }
 
 function layerList(v: JsonValue | undefined): Array<{ layer: string; ps: number }> | undefined {
@@ -68,33 +96,130 @@ function layerList(v: JsonValue | undefined): Array<{ layer: string; ps: number 
   return undefined;
 }
 
+function interval(v: JsonValue | undefined): Interval | undefined {
+  if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && Number.isFinite(x)) && (v[0] as number) <= (v[1] as number)) {
+    return [v[0] as number, v[1] as number];
+  }
+  return undefined;
+}
+
+function numberMap(v: JsonValue | undefined): Record<string, number> | undefined {
+  if (!isObj(v)) return undefined;
+  const out: Record<string, number> = {};
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'number' && Number.isFinite(x)) out[k] = x;
+  return Object.keys(out).length ? out : undefined;
+}
+
 /**
- * Per-subset 2AFC scores in one step's outputs. Accepted forms, at any depth (the path of keys above
+ * True for the perceptual-score job's result shape (packages/dataset-bapps/src/perceptual-score.ts):
+ * `distances.<id>.twoAfc.<subset> = { score ×100, ci95, n }`. Checked by shape rather than by the step's
+ * `uses`, so results copied out of a run (no manifest entry) are still read exactly.
+ */
+function isPerceptualScore(o: Record<string, JsonValue>): boolean {
+  if (!isObj(o.distances)) return false;
+  const ds = Object.values(o.distances);
+  return ds.length > 0 && ds.every((d) => isObj(d) && isObj(d.twoAfc) && Object.values(d.twoAfc).every((t) => isObj(t) && typeof t.score === 'number'));
+}
+
+function describe(step: StepView, key: string, use: string | undefined): string {
+  const m = matrixDescription(step);
+  const where = m ? `${step.step} [${m}]` : step.step;
+  if (!key) return where;
+  return `${where} · ${key}${use && use !== key ? ` (${use})` : ''}`;
+}
+
+/** Reads a perceptual-score result exactly: every number is ×100 already, intervals and counts are kept. */
+function perceptualScoreFindings(step: StepView, o: Record<string, JsonValue>): SubsetScoreFinding[] {
+  const short = cellShortLabel(step);
+  const split = typeof o.split === 'string' ? o.split : undefined;
+  return Object.entries(o.distances as Obj).map(([id, raw]) => {
+    const d = raw as Obj;
+    const perSubset: Record<string, number> = {};
+    const intervals: Record<string, Interval> = {};
+    const counts: Record<string, number> = {};
+    for (const [s, t] of Object.entries(d.twoAfc as Obj)) {
+      const r = t as Obj;
+      perSubset[s] = r.score as number;
+      const ci = interval(r.ci95);
+      if (ci) intervals[s] = ci;
+      if (typeof r.n === 'number') counts[s] = r.n;
+    }
+    const layerPS = numberMap(d.layerPS);
+    const order = Array.isArray(d.layers) ? d.layers.filter((l): l is string => typeof l === 'string') : Object.keys(layerPS ?? {});
+    const perLayer = layerPS ? order.filter((l) => layerPS[l] !== undefined).map((layer) => ({ layer, ps: layerPS[layer] })) : [];
+    const best = isObj(d.bestLayer) && typeof d.bestLayer.layer === 'string' && typeof d.bestLayer.ps === 'number'
+      ? { layer: d.bestLayer.layer, ps: d.bestLayer.ps }
+      : undefined;
+    const jndScores: Record<string, number> = {};
+    if (isObj(d.jnd)) for (const [s, j] of Object.entries(d.jnd)) if (isObj(j) && typeof j.mAP === 'number') jndScores[s] = j.mAP;
+    const use = typeof d.use === 'string' ? d.use : undefined;
+    const ci = interval(d.psCI95);
+    return {
+      step,
+      key: id,
+      method: `${short} · ${id}`,
+      label: `${short} · ${id}`,
+      description: describe(step, id, use),
+      perSubset,
+      ...(Object.keys(intervals).length ? { intervals } : {}),
+      ...(Object.keys(counts).length ? { counts } : {}),
+      ...(typeof d.ps === 'number' ? { overall: { ps: d.ps, ...(ci ? { ci } : {}) } } : {}),
+      ...(perLayer.length ? { perLayer } : {}),
+      ...(best ? { bestLayer: best } : {}),
+      ...(Object.keys(jndScores).length
+        ? { jnd: { perSubset: jndScores, ...(typeof d.jndMean === 'number' ? { mean: d.jndMean } : {}) } }
+        : {}),
+      ...(use ? { use } : {}),
+      ...(split ? { split } : {}),
+    };
+  });
+}
+
+/** Judge-agreement ceilings a perceptual-score cell recorded (absent for other result shapes). */
+export function findJudgeCeilings(step: StepView): JudgeCeilings | undefined {
+  const o = step.outputs;
+  if (!o || !isPerceptualScore(o)) return undefined;
+  const human = numberMap(o.humanCeiling);
+  const oracle = numberMap(o.oracle);
+  return human || oracle ? { step, ...(human ? { human } : {}), ...(oracle ? { oracle } : {}) } : undefined;
+}
+
+/** Keys whose maps hold counts or ceilings per subset, never a method's scores. */
+const NOT_SCORES = new Set(['counts', 'jndCounts', 'humanCeiling', 'oracle', 'n']);
+
+/**
+ * Per-subset 2AFC scores in one step's outputs. The perceptual-score job's shape is read exactly
+ * (see perceptualScoreFindings). Other jobs may use these forms, at any depth (the path of keys above
  * the map, minus generic words, names the method):
  *   { perSubset: { traditional: 70.1, cnn: {score: 0.83}, … }, perLayer?: {...} }
  *   { <subset>: number, … } with at least one BAPPS subset name among the keys.
  */
 export function findSubsetScores(step: StepView): SubsetScoreFinding[] {
+  if (step.outputs && isPerceptualScore(step.outputs)) return perceptualScoreFindings(step, step.outputs);
   const found: SubsetScoreFinding[] = [];
-  const label = cellLabel(step);
+  const short = cellShortLabel(step);
+  const add = (path: string[], perSubset: Record<string, number>, perLayer?: Array<{ layer: string; ps: number }>) => {
+    const key = specificKey(path);
+    const label = key ? `${short} · ${key}` : short;
+    found.push({ step, key, method: label, label, description: describe(step, key, undefined), perSubset, ...(perLayer ? { perLayer } : {}) });
+  };
   const visit = (v: JsonValue, path: string[], depth: number) => {
     if (!isObj(v) || depth > 6) return;
     for (const k of SUBSET_MAP_KEYS) {
       const m = subsetMap(v[k]);
       if (m) {
-        const perLayer = LAYER_MAP_KEYS.map((lk) => layerList(v[lk])).find(Boolean);
-        found.push({ step, key: specificKey(path), method: methodName(label, path), perSubset: m, ...(perLayer ? { perLayer } : {}) });
+        add(path, m, LAYER_MAP_KEYS.map((lk) => layerList(v[lk])).find(Boolean));
         return;
       }
     }
     if (Object.keys(v).some((k) => (BAPPS_SUBSETS as readonly string[]).includes(k))) {
       const m = subsetMap(v);
       if (m) {
-        found.push({ step, key: specificKey(path), method: methodName(label, path), perSubset: m });
+        add(path, m);
         return;
       }
     }
-    for (const [k, x] of Object.entries(v)) visit(x, [...path, k], depth + 1);
+    for (const [k, x] of Object.entries(v)) if (!NOT_SCORES.has(k)) visit(x, [...path, k], depth + 1);
   };
   if (step.outputs) visit(step.outputs, [], 0);
   return found;
@@ -105,11 +230,6 @@ const GENERIC = new Set(['distances', 'results', 'scores', 'byDistance', 'perDis
 /** The meaningful part of a key path, e.g. ["distances", "lpips-baseline"] -> "lpips-baseline". */
 function specificKey(path: string[]): string {
   return path.filter((p) => !GENERIC.has(p) && !/^\d+$/.test(p)).join('.');
-}
-
-function methodName(cell: string, path: string[]): string {
-  const specific = specificKey(path);
-  return specific ? `${cell} · ${specific}` : cell;
 }
 
 /** ImageNet top-1 accuracy (percent) in one step's outputs, looked up at the top level or under "accuracy". */
@@ -159,16 +279,18 @@ export function pairAccuracy(
       unpaired.push(f);
       continue;
     }
-    const { ps, complete } = overallPs(f.perSubset);
-    if (!complete) incomplete.push(f.method);
-    points.push({ label: f.method, accuracy: findAccuracy(match)!, ps, group: f.key || f.step.step });
+    const { ps, complete, subsets } = overallPs(f.perSubset);
+    if (!complete) incomplete.push(f.label);
+    // The job's interval is for the mean over all subsets it scored; use it only when that is this mean.
+    const sameMean = f.overall?.ci && subsets.length === Object.keys(f.perSubset).length && Math.abs(f.overall.ps - ps) < 1e-6;
+    points.push({ label: f.label, accuracy: findAccuracy(match)!, ps, group: f.key || f.step.step, ...(sameMean ? { psInterval: f.overall!.ci } : {}) });
   }
   return { points, unpaired, incomplete };
 }
 
 /** Layer-wise points for the layer chart (1-based index in the order the job listed its layers). */
 export function layerPoints(scores: SubsetScoreFinding[]): LayerPsPoint[] {
-  return scores.flatMap((f) => (f.perLayer ?? []).map((l, i) => ({ model: f.method, layer: i + 1, ps: l.ps, tap: l.layer })));
+  return scores.flatMap((f) => (f.perLayer ?? []).map((l, i) => ({ model: f.label, layer: i + 1, ps: l.ps, tap: l.layer })));
 }
 
 export type { BappsSubset };

@@ -9,12 +9,16 @@ import {
   BAPPS_SUBSETS,
   PUBLISHED_TABLE5,
 } from '../published.js';
-import type { Table, TableColumn, TableRow } from './model.js';
+import type { CellValue, Table, TableColumn, TableRow } from './model.js';
 
 /** One measured method: 2AFC ×100 per BAPPS subset (any subset may be absent). */
 export interface SubsetScores {
   method: string;
   perSubset: Record<string, number>;
+  /** 95% interval per subset (×100), shown under the value. */
+  intervals?: Record<string, readonly [number, number]>;
+  /** The job's recorded mean over exactly these subsets and its interval, shown in "All" when it is that mean. */
+  overall?: { ps: number; ci?: readonly [number, number] };
 }
 
 export interface Table5Options {
@@ -52,6 +56,19 @@ function meanOf(perSubset: Record<string, number>, subsets: readonly string[]): 
   return sum / subsets.length;
 }
 
+function withCi(v: number | undefined, ci: readonly [number, number] | undefined): CellValue {
+  if (typeof v !== 'number') return null;
+  return ci ? { value: v, ci } : v;
+}
+
+/** "All" with the job's interval when the job's mean is over exactly the six subsets. */
+function allCell(m: SubsetScores): CellValue {
+  const all = meanOf(m.perSubset, BAPPS_SUBSETS);
+  if (all === null) return null;
+  const sixOnly = Object.keys(m.perSubset).length === BAPPS_SUBSETS.length;
+  return sixOnly && m.overall?.ci && Math.abs(m.overall.ps - all) < 1e-6 ? { value: all, ci: m.overall.ci } : all;
+}
+
 function checkScores(entry: SubsetScores, index: number): void {
   if (typeof entry.method !== 'string' || entry.method === '') {
     throw new InputError(`Table 5 input [${index}]: "method" must be a non-empty string`);
@@ -83,10 +100,10 @@ export function buildTable5(measured: SubsetScores[], options: Table5Options = {
     group: options.measuredGroup ?? 'measured',
     cells: {
       method: m.method,
-      ...Object.fromEntries(BAPPS_SUBSETS.map((s) => [s, m.perSubset[s] ?? null])),
+      ...Object.fromEntries(BAPPS_SUBSETS.map((s) => [s, withCi(m.perSubset[s], m.intervals?.[s])])),
       distortionsAll: meanOf(m.perSubset, BAPPS_DISTORTION_SUBSETS),
       realAll: meanOf(m.perSubset, BAPPS_REAL_SUBSETS),
-      all: meanOf(m.perSubset, BAPPS_SUBSETS),
+      all: allCell(m),
     },
   }));
   const notes = ['Scores are BAPPS val 2AFC ×100; All = unweighted mean of the six subsets; – = not measured.'];

@@ -4,7 +4,17 @@
  */
 import { InputError } from '@percept/core';
 
-export type CellValue = string | number | null;
+/** A measured value with its 95% confidence interval, e.g. a 2AFC score and its bootstrap interval. */
+export interface EstimateCell {
+  value: number;
+  ci?: readonly [number, number];
+}
+
+export type CellValue = string | number | null | EstimateCell;
+
+export function isEstimate(v: unknown): v is EstimateCell {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as EstimateCell).value === 'number';
+}
 
 export interface TableColumn {
   /** Key into each row's `cells`. */
@@ -50,8 +60,12 @@ export function validateTable(table: Table): void {
       if (!keys.has(k)) {
         throw new InputError(`table row ${i}: cell "${k}" has no column (columns: ${[...keys].join(', ')})`);
       }
-      if (v !== null && typeof v !== 'string' && typeof v !== 'number') {
-        throw new InputError(`table row ${i}: cell "${k}" must be a string, number or null, got ${typeof v}`);
+      if (v !== null && typeof v !== 'string' && typeof v !== 'number' && !isEstimate(v)) {
+        throw new InputError(`table row ${i}: cell "${k}" must be a string, number, { value, ci } or null, got ${JSON.stringify(v)}`);
+      }
+      const ci = isEstimate(v) ? v.ci : undefined;
+      if (ci !== undefined && !(Array.isArray(ci) && ci.length === 2 && ci.every(Number.isFinite) && ci[0] <= ci[1])) {
+        throw new InputError(`table row ${i}: cell "${k}" has ci ${JSON.stringify(ci)}; expected [low, high] finite numbers with low <= high`);
       }
     }
   }
@@ -60,14 +74,25 @@ export function validateTable(table: Table): void {
 /** The text of one cell as every text format shows it. */
 export function formatCell(value: CellValue | undefined, column: TableColumn): string {
   if (value === null || value === undefined) return MISSING;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return String(value);
-    return column.digits === undefined ? String(value) : value.toFixed(column.digits);
+  if (isEstimate(value)) {
+    const v = formatNumber(value.value, column);
+    return value.ci ? `${v} ${formatInterval(value.ci, column)}` : v;
   }
+  if (typeof value === 'number') return formatNumber(value, column);
   return value;
+}
+
+export function formatNumber(value: number, column: Pick<TableColumn, 'digits'>): string {
+  if (!Number.isFinite(value)) return String(value);
+  return column.digits === undefined ? String(value) : value.toFixed(column.digits);
+}
+
+/** "[95.8, 99.6]": a percentile interval need not be symmetric, so both ends are shown. */
+export function formatInterval(ci: readonly [number, number], column: Pick<TableColumn, 'digits'>): string {
+  return `[${formatNumber(ci[0], column)}, ${formatNumber(ci[1], column)}]`;
 }
 
 /** True when the column holds numbers (for default alignment). */
 export function isNumericColumn(table: Table, column: TableColumn): boolean {
-  return table.rows.some((r) => typeof r.cells[column.key] === 'number');
+  return table.rows.some((r) => typeof r.cells[column.key] === 'number' || isEstimate(r.cells[column.key]));
 }

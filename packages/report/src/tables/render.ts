@@ -1,6 +1,6 @@
 /** Renderers from the table model to Markdown, CSV, JSON and HTML. */
 import type { JsonValue } from '@percept/core';
-import { type Table, type TableColumn, formatCell, isNumericColumn, validateTable } from './model.js';
+import { type Table, type TableColumn, formatCell, formatInterval, formatNumber, isEstimate, isNumericColumn, validateTable } from './model.js';
 
 function alignOf(table: Table, c: TableColumn): 'left' | 'right' | 'center' {
   return c.align ?? (isNumericColumn(table, c) ? 'right' : 'left');
@@ -45,18 +45,31 @@ function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** Columns that hold at least one interval get two extra CSV columns for its ends. */
+function intervalColumns(table: Table): Set<string> {
+  return new Set(table.columns.filter((c) => table.rows.some((r) => { const v = r.cells[c.key]; return isEstimate(v) && v.ci; })).map((c) => c.key));
+}
+
 /**
  * RFC 4180 CSV. Numbers are written in full precision (not rounded to `digits`) and missing values
- * as empty fields, so the file is data rather than presentation.
+ * as empty fields, so the file is data rather than presentation. An interval becomes two columns,
+ * "<label> CI95 low" and "<label> CI95 high", right after its value.
  */
 export function tableToCsv(table: Table): string {
   validateTable(table);
   const grouped = hasGroups(table);
-  const lines = [[...(grouped ? ['group'] : []), ...table.columns.map((c) => c.label)].map(csvField).join(',')];
+  const withCi = intervalColumns(table);
+  const header = table.columns.flatMap((c) => (withCi.has(c.key) ? [c.label, `${c.label} CI95 low`, `${c.label} CI95 high`] : [c.label]));
+  const lines = [[...(grouped ? ['group'] : []), ...header].map(csvField).join(',')];
   for (const r of orderedRows(table)) {
-    const cells = table.columns.map((c) => {
+    const cells = table.columns.flatMap((c) => {
       const v = r.cells[c.key];
-      return v === null || v === undefined ? '' : csvField(String(v));
+      if (isEstimate(v)) {
+        const main = String(v.value);
+        return withCi.has(c.key) ? [main, v.ci ? String(v.ci[0]) : '', v.ci ? String(v.ci[1]) : ''] : [main];
+      }
+      const text = v === null || v === undefined ? '' : csvField(String(v));
+      return withCi.has(c.key) ? [text, '', ''] : [text];
     });
     lines.push([...(grouped ? [csvField(r.group ?? '')] : []), ...cells].join(','));
   }
@@ -71,7 +84,12 @@ export function tableToJson(table: Table): JsonValue {
     columns: table.columns.map((c) => ({ key: c.key, label: c.label, ...(c.digits !== undefined ? { digits: c.digits } : {}) })),
     rows: orderedRows(table).map((r) => ({
       ...(r.group !== undefined ? { group: r.group } : {}),
-      ...Object.fromEntries(table.columns.map((c) => [c.key, r.cells[c.key] ?? null])),
+      ...Object.fromEntries(
+        table.columns.map((c) => {
+          const v = r.cells[c.key];
+          return [c.key, isEstimate(v) ? { value: v.value, ...(v.ci ? { ci95: [v.ci[0], v.ci[1]] } : {}) } : (v ?? null)];
+        }),
+      ),
     })),
     ...(table.notes?.length ? { notes: table.notes } : {}),
   };
@@ -79,6 +97,14 @@ export function tableToJson(table: Table): JsonValue {
 
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** An interval goes on its own, smaller line so a row of intervals stays narrow and the values line up. */
+function htmlCell(v: Table['rows'][number]['cells'][string] | undefined, c: TableColumn): string {
+  if (isEstimate(v) && v.ci) {
+    return `${escapeHtml(formatNumber(v.value, c))}<br><span class="ci">${escapeHtml(formatInterval(v.ci, c))}</span>`;
+  }
+  return escapeHtml(formatCell(v, c));
 }
 
 /** An HTML <table> with group header rows, for the HTML report. */
@@ -100,7 +126,8 @@ export function tableToHtml(table: Table): string {
     out.push(
       '<tr>' +
         table.columns
-          .map((c) => `<td style="text-align:${alignOf(table, c)}">${escapeHtml(formatCell(r.cells[c.key], c))}</td>`)
+          // The first column names the row (a series label): keep it on one line.
+          .map((c, i) => `<td${i === 0 ? ' class="label"' : ''} style="text-align:${alignOf(table, c)}">${htmlCell(r.cells[c.key], c)}</td>`)
           .join('') +
         '</tr>',
     );
