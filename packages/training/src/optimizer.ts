@@ -45,7 +45,12 @@ export class Optimizer {
     this.settings = { name: o.name, weightDecay: o.weightDecay, ...(o.name === 'sgd-nesterov' ? { momentum } : { beta1, beta2, epsilon }) };
     const count = o.name === 'sgd-nesterov' ? 1 : 2;
     for (const [name, v] of vars) {
-      this.slots.set(name, Array.from({ length: count }, () => tf.variable(tf.zerosLike(v), false)));
+      this.slots.set(name, Array.from({ length: count }, () => {
+        const zeros = tf.zerosLike(v);
+        const slot = tf.variable(zeros, false);
+        zeros.dispose(); // the variable holds its own reference
+        return slot;
+      }));
     }
   }
 
