@@ -53,6 +53,15 @@ describe('percept report', () => {
     expect(existsSync(join(root, 'out', 'rep-charts', 'per-subset.png'))).toBe(true);
   });
 
+  it('--table picks tables; an unknown kind is a usage error naming the kinds', async () => {
+    const { io: cli } = io();
+    expect(await reportCommand.run([runDir, '--format', 'md', '-o', 'out/t.md', '--table', 'per-subset'], cli)).toBe(0);
+    const md = readFileSync(join(root, 'out', 't.md'), 'utf8');
+    expect(md).toContain('**2AFC score per subset**');
+    expect(md).not.toContain('LPIPS Table 5 layout');
+    await expect(reportCommand.run([runDir, '--table', 'tabel5'], cli)).rejects.toThrow(/--table must be one of per-subset, table5, layerwise, jnd, got "tabel5"/);
+  });
+
   it('usage errors exit with code 2 through PerceptError', async () => {
     const { io: cli } = io();
     await expect(reportCommand.run([], cli)).rejects.toMatchObject({ exitCode: 2 });

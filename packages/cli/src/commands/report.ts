@@ -5,15 +5,16 @@
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { ExitCode, PerceptError } from '@percept/core';
-import { CHART_KINDS, REPORT_FORMATS, reportFromRunDir, writeReport, type ChartKind, type ReportFormat } from '@percept/report';
+import { CHART_KINDS, REPORT_FORMATS, TABLE_KINDS, reportFromRunDir, writeReport, type ChartKind, type ReportFormat, type TableKind } from '@percept/report';
 import type { CliCommand } from '../command.js';
 
 const usage = `Usage: percept report <run-dir> [--format html|md|png] [-o <out>] [options]
 
 Renders a report from runs/<workflow>/<run-id>: run provenance (workflow hash, engine, plugin versions,
-host), the LPIPS Table 5 layout of every per-subset 2AFC result, and charts (PS vs ImageNet accuracy
-with its Pareto frontier, per-subset bars, layer-wise PS). Published reference values are labelled
-"published". Nothing is recomputed.
+host), tables (2AFC per subset with 95% CIs; the LPIPS Table 5 layout with published rows when BAPPS
+val subsets were scored; layer-wise PS; JND mAP) and charts (PS vs ImageNet accuracy with its Pareto
+frontier, per-subset bars, layer-wise PS). Published reference values are labelled "published".
+Nothing is recomputed.
 
 Options:
   --format <f>      html (default; one self-contained file), md (Markdown + PNG charts beside it),
@@ -21,6 +22,8 @@ Options:
   -o, --out <path>  output file (html, md) or directory (png);
                     default <run-dir>/report.html, <run-dir>/report.md or <run-dir>/report-charts/
   --chart <kind>    only this chart (repeatable): ${CHART_KINDS.join(', ')}
+  --table <kind>    only this table (repeatable): ${TABLE_KINDS.join(', ')}
+                    (default: chosen from the data)
   --title <text>    report title
   --no-published    leave out published reference rows and lines
   --scale <n>       PNG pixel ratio (default 2)`;
@@ -53,6 +56,11 @@ export const reportCommand: CliCommand = {
         throw new PerceptError(`percept report: --chart must be one of ${CHART_KINDS.join(', ')}, got "${c}"`, { hint: usage, exitCode: ExitCode.usage });
       }
     }
+    for (const t of values.table ?? []) {
+      if (!(TABLE_KINDS as readonly string[]).includes(t)) {
+        throw new PerceptError(`percept report: --table must be one of ${TABLE_KINDS.join(', ')}, got "${t}"`, { hint: usage, exitCode: ExitCode.usage });
+      }
+    }
     const scale = values.scale === undefined ? undefined : Number(values.scale);
     if (scale !== undefined && !(scale > 0 && scale <= 16)) {
       throw new PerceptError(`percept report: --scale must be a number in (0, 16], got "${values.scale}"`, { hint: usage, exitCode: ExitCode.usage });
@@ -63,6 +71,7 @@ export const reportCommand: CliCommand = {
     const doc = reportFromRunDir(runDir, {
       title: values.title,
       charts: values.chart as ChartKind[] | undefined,
+      tables: values.table as TableKind[] | undefined,
       published: !values['no-published'],
     });
     const files = await writeReport(doc, { format, out, scale });
@@ -79,6 +88,7 @@ function parse(argv: string[]) {
       format: { type: 'string' },
       out: { type: 'string', short: 'o' },
       chart: { type: 'string', multiple: true },
+      table: { type: 'string', multiple: true },
       title: { type: 'string' },
       'no-published': { type: 'boolean' },
       scale: { type: 'string' },
