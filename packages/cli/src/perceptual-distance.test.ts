@@ -118,6 +118,26 @@ describe('createPerceptualDistance (random AlexNet on onnx)', () => {
   });
 });
 
+describe('createPerceptualDistance on tfjs', () => {
+  it('agrees with onnx on random weights and frees every tensor on dispose', async () => {
+    const { tf, initTfjs } = await import('@percept/backend-tfjs');
+    await initTfjs({ prefer: 'wasm' });
+    const before = tf.memory().numTensors;
+    const a = noise(2, 32, 32, 7), b = noise(2, 32, 32, 8);
+    const onTfjs = await createPerceptualDistance({ weights: 'random', variant: 'baseline', backend: 'tfjs', backendOptions: { engine: 'wasm' } });
+    const onOnnx = await createPerceptualDistance({ weights: 'random', variant: 'baseline' });
+    try {
+      const [x, y] = [await onTfjs.distance(a, b), await onOnnx.distance(a, b)];
+      for (let i = 0; i < 2; i++) expect(Math.abs(x.total[i] - y.total[i]) / y.total[i]).toBeLessThan(1e-4);
+      await onTfjs.spatial(a, b);
+    } finally {
+      await onTfjs.dispose();
+      await onOnnx.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('createPerceptualDistance: pixel metrics and option errors', () => {
   const a = noise(1, 16, 16, 4), b = noise(1, 16, 16, 5);
 
