@@ -1,0 +1,3 @@
+import { definePackageTestConfig } from '../../tools/vitest/package-config.js';
+
+export default definePackageTestConfig(import.meta.url);
