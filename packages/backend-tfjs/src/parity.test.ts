@@ -82,6 +82,8 @@ describe.skipIf(!assets.available)('parity with PyTorch on the wasm engine', () 
     await checkParity('resnet-bottleneck-1111.safetensors', resnetTaps);
   });
 
+  // torchvision zero-initialises a ViT's head, so these seeded logits are all zero: the ViT logits
+  // check guards shapes and NaNs only; the three CLS taps carry the real comparison.
   it('ViT (64px, patch 8, 3 blocks): CLS token after each block and logits', async () => {
     await checkParity('vit-tiny-p8.safetensors', {
       block1: 'expected.encoder.layers.encoder_layer_0',
