@@ -124,6 +124,14 @@ describe('TfjsBackend on IR models (wasm)', () => {
     }
   });
 
+  it('honours an aborted signal before doing any work', async () => {
+    const ctl = new AbortController();
+    ctl.abort(new Error('stopped by user'));
+    const count = tf.memory().numTensors;
+    await expect(extractor.extract(randomImages(1, 8, 8, 1).batch, { signal: ctl.signal })).rejects.toThrow('stopped by user');
+    expect(tf.memory().numTensors).toBe(count);
+  });
+
   it('names unknown taps with a did-you-mean and rejects foreign model kinds', async () => {
     const err = await backend.load(spec, { taps: ['stage3'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);

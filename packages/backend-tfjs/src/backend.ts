@@ -96,7 +96,11 @@ class IRFeatureExtractor implements FeatureExtractor {
   }
 
   info(): EngineInfo {
-    return { ...this.engine, notes: [...(this.engine.notes ?? []), `model ${this.spec.name}: IR compiled to tfjs ops (NHWC)`] };
+    const notes = [...(this.engine.notes ?? []), `model ${this.spec.name}: IR compiled to tfjs ops (NHWC)`];
+    // tfjs has one global backend: another load may have switched it since this model was compiled.
+    const now = tf.getBackend();
+    if (now !== this.engine.provider) notes.push(`tfjs backend is now "${now}" (compiled under "${this.engine.provider}")`);
+    return { ...this.engine, provider: now, notes };
   }
 
   dispose(): void {
