@@ -161,23 +161,28 @@ export function textWidth(s: string, fontSize = 10): number {
 
 /**
  * Legend below the plot in as many columns as fit, so long series labels are neither truncated nor
- * stealing plot width; a legend of up to 5 short entries stays on the right. `height` is the space
- * the legend takes below the plot (for the y-title limit).
+ * stealing plot width; a legend of up to 5 short entries stays on the right. `height` and `width` are
+ * the space the legend takes below or beside the plot (for the y-title limit and the x-label band).
  */
 export function legendLayout(series: string[], width: number) {
   const longest = Math.max(...series.map((s) => textWidth(s)));
   const labelLimit = longest + 4;
-  if (series.length <= 5 && longest < width * 0.3) return { legend: { orient: 'right' as const, labelLimit }, height: 0 };
+  // Vega sizes a right-hand legend by its (generous) estimate, so it stays there only when narrow.
+  if (series.length <= 5 && labelLimit + 40 < width * 0.25) return { legend: { orient: 'right' as const, labelLimit }, height: 0, width: labelLimit + 40 };
   const colWidth = longest + 16 + 12;
   const columns = Math.max(1, Math.min(series.length, Math.floor((width - 20) / colWidth)));
   return {
     legend: { orient: 'bottom' as const, direction: 'horizontal' as const, columns, labelLimit, columnPadding: 12 },
     height: Math.ceil(series.length / columns) * 16 + 8,
+    width: 0,
   };
 }
 
-/** 0 when every label fits its band, else −35° (labels then right-align to their tick). */
+/**
+ * 0 when every label fits its band, else −35° (labels then right-align to their tick). Overlap is what
+ * the reader sees, so this uses the rendered width of DejaVu Sans (~0.6 em per character), not Vega's estimate.
+ */
 export function xLabelAngle(labels: string[], band: number, fontSize = 10): number {
-  const longest = Math.max(...labels.map((l) => textWidth(l, fontSize)));
+  const longest = Math.max(...labels.map((l) => 0.6 * fontSize * l.length));
   return longest > band * 0.95 ? -35 : 0;
 }

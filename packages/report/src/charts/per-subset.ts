@@ -50,10 +50,10 @@ export function perSubsetChart(methods: readonly PerSubsetInput[], options: PerS
     ...present.filter((s) => !(BAPPS_SUBSETS as readonly string[]).includes(s)),
   ];
   const series = [...new Set(methods.map((m) => m.method))];
-  const { legend, height: legendHeight } = legendLayout(series, options.width ?? 560);
+  const { legend, height: legendHeight, width: legendWidth } = legendLayout(series, options.width ?? 560);
   const f = frame(options, { title: '2AFC score per subset', reserveHeight: legendHeight });
   // Room per subset group once the y axis (~55 px) is taken; labels rotate when they would collide.
-  const angle = xLabelAngle(order, (f.width - 55) / order.length);
+  const angle = xLabelAngle(order, (f.width - 55 - legendWidth) / order.length);
   const withCi = values.filter((v) => v.scoreLo !== undefined);
   const layers: object[] = [
     {
