@@ -7,7 +7,8 @@ import { imagenetNormalize, randomWeights, readWeights, loadWeightsStrict, resne
 import { trainClassifier, defaultTrainConfig, type TrainConfig, type TrainIO } from './trainer.js';
 import { syntheticSource } from './testing-sources.js';
 import { checkpointPath } from './checkpoint.js';
-import { normalizeInPlace } from './data/batches.js';
+import { normalizeInPlace, DataOrder } from './data/batches.js';
+import { readTrainingState } from './checkpoint.js';
 
 let tmp: string;
 beforeAll(async () => { await initTfjs({ prefer: 'cpu' }); tmp = mkdtempSync(join(tmpdir(), 'percept-train-')); });
@@ -71,5 +72,24 @@ describe('trainClassifier', () => {
     const last = res.losses.slice(-4).reduce((a, b) => a + b) / 4;
     expect(last).toBeLessThan(first * 0.5);
     expect(res.checkpoints[0].valAccuracy).toBeGreaterThan(0.8);
+  });
+
+  it('stops on a NaN loss naming the step and batch, keeping the last good checkpoint', async () => {
+    const base = syntheticSource({ classes: 3, perClass: 8, size: 16 });
+    const bad = new DataOrder(base.size, 6, 0).indices(3)[2];
+    const train = { ...base, load: async (i: number) => { const img = await base.load(i); if (i === bad) img.data.fill(NaN); return img; } };
+    const run = trainClassifier(cfg({ checkpointEvery: 2 }), io('nan', { train }));
+    await expect(run).rejects.toThrow(/loss is NaN at step 3 \(epoch 0, batch 3: samples .*\b/);
+    await run.catch((e) => expect(e.message).toContain(`synthetic/${bad % 3}/${Math.floor(bad / 3)}`));
+    expect(existsSync(checkpointPath(join(tmp, 'nan'), 2))).toBe(true);
+    expect((await readTrainingState(join(tmp, 'nan')))!.step).toBe(2);
+  });
+
+  it('refuses a head larger than the data and a state written under other options', async () => {
+    const big = resnet6({ width: 0.125, classes: 5 });
+    await expect(trainClassifier(cfg(), io('head', { model: { graph: big, weights: randomWeights(big, 0), preprocessing: imagenetNormalize } })))
+      .rejects.toThrow(/3 classes, but the model's head "fc" has 5 outputs/);
+    await trainClassifier(cfg({ steps: 2, checkpointEvery: 2 }), io('other'));
+    await expect(trainClassifier(cfg({ steps: 2, checkpointEvery: 2, lr: 0.5 }), io('other'))).rejects.toThrow(/different options/);
   });
 });

@@ -156,10 +156,16 @@ export async function trainClassifier(config: TrainConfig, io: TrainIO): Promise
     const nameOf = new Map(varList.map((v) => [v.name, [...model.variables].find(([, x]) => x === v)![0]]));
     const stateEvery = config.stateEvery ?? config.checkpointEvery;
     const t0 = performance.now();
+    const aug = { crop: config.crop, flip: config.flip, size: config.imageSize, cropFraction: config.cropFraction };
+    const load = (step: number) => trainBatch(io.train, order, step, aug, preprocessing);
+    let next: Promise<TrainBatch> | undefined = start < config.steps ? load(start) : undefined;
     for (let step = start; step < config.steps; step++) {
+      const batch = await next!;
+      // The batch of a step is a pure function of the step, so decoding the next one (in libuv's
+      // threads, via sharp) while this one trains cannot change any number.
+      next = step + 1 < config.steps ? load(step + 1) : undefined;
+      next?.catch(() => undefined); // a failure surfaces when that step awaits it
       if (io.signal?.aborted) throw new PerceptError(`training interrupted at step ${step}; the last saved state resumes it`, { cause: io.signal.reason });
-      // Decoding overlaps nothing here on purpose: the batch of a step is a pure function of the step.
-      const batch = await trainBatch(io.train, order, step, { crop: config.crop, flip: config.flip, size: config.imageSize, cropFraction: config.cropFraction }, preprocessing);
       const rate = learningRateAt(step, { name: config.schedule, lr, totalSteps: config.steps, warmup: config.warmup });
       const loss = trainStep(model, optimizer, batch, config, step, rate, varList, nameOf, order, io);
       losses[step] = loss;

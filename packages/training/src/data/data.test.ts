@@ -1,0 +1,61 @@
+import { describe, it, expect } from 'vitest';
+import { SeededRandom, imagenetNormalize } from '@percept/backbones';
+import { DataOrder, trainBatch, normalizeInPlace } from './batches.js';
+import { augment, inceptionBox, flipHorizontal } from './augment.js';
+import { selectClasses, limitPerClass } from './source.js';
+import { syntheticSource } from '../testing-sources.js';
+
+describe('training data', () => {
+  it('visits a seeded permutation per epoch, dropping the incomplete last batch', () => {
+    const order = new DataOrder(10, 3, 7);
+    expect(order.stepsPerEpoch).toBe(3);
+    const epoch0 = [0, 1, 2].flatMap((s) => order.indices(s));
+    expect(new Set(epoch0).size).toBe(9);
+    expect(order.position(4)).toEqual({ epoch: 1, batch: 1 });
+    expect([3, 4, 5].flatMap((s) => order.indices(s))).not.toEqual(epoch0);
+    expect(new DataOrder(10, 3, 7).indices(5)).toEqual(order.indices(5));
+    expect(() => new DataOrder(2, 3, 0)).toThrow(/2 samples, fewer than one batch of 3/);
+  });
+
+  it('draws inception crops within the TF ranges and flips horizontally', () => {
+    const rng = new SeededRandom(1, 'crop');
+    for (let i = 0; i < 200; i++) {
+      const box = inceptionBox(40, 30, rng);
+      if (!box) continue;
+      const [top, left, h, w] = box;
+      expect(top + h).toBeLessThanOrEqual(40);
+      expect(left + w).toBeLessThanOrEqual(30);
+      expect(h * w).toBeGreaterThanOrEqual(0.1 * 1200);
+      expect(w / h).toBeGreaterThan(0.6);
+      expect(w / h).toBeLessThan(1.6);
+    }
+    const img = { data: Float32Array.from({ length: 2 * 3 }, (_, i) => i), shape: [1, 1, 2, 3] as [number, number, number, number] };
+    expect(Array.from(flipHorizontal(img).data)).toEqual([3, 4, 5, 0, 1, 2]);
+  });
+
+  it('augments each sample deterministically from (seed, epoch, index) at the requested size', async () => {
+    const src = syntheticSource({ classes: 2, perClass: 4, size: 20 });
+    const img = await src.load(0);
+    const a = augment(img, { crop: 'inception', flip: true, size: 12, cropFraction: 0.875 }, new SeededRandom(3, 'x'));
+    const b = augment(img, { crop: 'inception', flip: true, size: 12, cropFraction: 0.875 }, new SeededRandom(3, 'x'));
+    expect(a.shape).toEqual([1, 12, 12, 3]);
+    expect(Array.from(a.data)).toEqual(Array.from(b.data));
+    const order = new DataOrder(src.size, 4, 0);
+    const batch = await trainBatch(src, order, 1, { crop: 'central', flip: false, size: 10, cropFraction: 1 }, imagenetNormalize);
+    expect(batch.images.shape).toEqual([4, 10, 10, 3]);
+    expect(Array.from(batch.labels)).toEqual(order.indices(1).map((i) => src.label(i)));
+    const px = Float32Array.of(0.485, 0.456, 0.406);
+    normalizeInPlace(px, imagenetNormalize);
+    expect(Array.from(px).every((v) => Math.abs(v) < 1e-6)).toBe(true);
+  });
+
+  it('selects classes by name and limits images per class', () => {
+    const src = syntheticSource({ classes: 4, perClass: 3, size: 4 });
+    const sub = selectClasses(src, ['class3', 'class1']);
+    expect(sub.size).toBe(6);
+    expect(sub.classes).toEqual(['class3', 'class1']);
+    expect(Array.from({ length: 6 }, (_, i) => sub.label(i)).sort()).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(sub.name(0)).toMatch(/^synthetic\/(1|3)\//);
+    expect(limitPerClass(src, 2).size).toBe(8);
+  });
+});
