@@ -1,4 +1,4 @@
-import type { Plugin } from '@percept/core';
+import { corePlugin, type Plugin } from '@percept/core';
 import images from '@percept/images';
 import backbones from '@percept/backbones';
 import backendOnnx from '@percept/backend-onnx';
@@ -12,5 +12,5 @@ import report from '@percept/report';
 
 /** The plugins every `percept` run starts with; workflows and percept.config.json may add more. */
 export const builtinPlugins: Plugin[] = [
-  images, backbones, backendOnnx, backendTfjs, metrics, datasetBapps, datasetImagenet, distortions, training, report,
+  corePlugin, images, backbones, backendOnnx, backendTfjs, metrics, datasetBapps, datasetImagenet, distortions, training, report,
 ];
