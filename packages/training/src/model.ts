@@ -24,6 +24,13 @@ export class TrainableClassifier {
       throw new InputError(`model "${graph.name}": the logits node "${graph.logits}" is ${head ? `a ${head.op}` : 'missing'}; training expects a dense classifier head`);
     }
     if (!(headDropout >= 0 && headDropout < 1)) throw new InputError(`dropout must be in [0, 1), got ${headDropout}`);
+    const inner = graph.nodes.filter((n) => n.op === 'dropout' && n.rate > 0).map((n) => n.id);
+    if (inner.length) {
+      // The compiler's dropout draws unseeded masks, which would make runs irreproducible.
+      throw new InputError(`model "${graph.name}" has dropout nodes (${inner.slice(0, 3).join(', ')}${inner.length > 3 ? ', …' : ''}); training supports only the seeded dropout before the classifier`, {
+        hint: 'build the backbone with dropout 0 and use the training option "dropout"',
+      });
+    }
     this.featureNode = head.inputs[0];
     this.headWeight = `${head.param}.weight`;
     this.headBias = head.bias ? `${head.param}.bias` : undefined;

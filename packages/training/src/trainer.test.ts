@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initTfjs, tf, compileGraph } from '@percept/backend-tfjs';
-import { imagenetNormalize, randomWeights, readWeights, loadWeightsStrict, resnet6 } from '@percept/backbones';
+import { imagenetNormalize, randomWeights, readWeights, loadWeightsStrict, resnet6, resnet, vit } from '@percept/backbones';
 import { trainClassifier, defaultTrainConfig, type TrainConfig, type TrainIO } from './trainer.js';
 import { syntheticSource } from './testing-sources.js';
 import { checkpointPath } from './checkpoint.js';
@@ -91,5 +91,19 @@ describe('trainClassifier', () => {
       .rejects.toThrow(/3 classes, but the model's head "fc" has 5 outputs/);
     await trainClassifier(cfg({ steps: 2, checkpointEvery: 2 }), io('other'));
     await expect(trainClassifier(cfg({ steps: 2, checkpointEvery: 2, lr: 0.5 }), io('other'))).rejects.toThrow(/different options/);
+  });
+
+  it('trains a ViT with Adam and a skip-free ResNet, and refuses unseeded inner dropout', async () => {
+    const v = vit({ imageSize: 16, patch: 8, layers: 1, heads: 2, dim: 16, mlpDim: 32, classes: 3 });
+    const vr = await trainClassifier(cfg({ steps: 3, checkpointEvery: 3, optimizer: 'adamw', lr: 1e-3, weightDecay: 0.3, schedule: 'cosine' }),
+      io('vit', { model: { graph: v, weights: randomWeights(v, 0), preprocessing: imagenetNormalize } }));
+    expect(vr.losses.every(Number.isFinite)).toBe(true);
+    const noskip = resnet({ block: 'basic', layers: [1, 1, 0, 0], width: 0.125, classes: 3, skip: false });
+    expect(noskip.nodes.some((n) => n.op === 'add')).toBe(false);
+    const nr = await trainClassifier(cfg({ steps: 2, checkpointEvery: 2 }), io('noskip', { model: { graph: noskip, weights: randomWeights(noskip, 0), preprocessing: imagenetNormalize } }));
+    expect(nr.checkpoints).toHaveLength(1);
+    const vd = vit({ imageSize: 16, patch: 8, layers: 1, heads: 2, dim: 16, mlpDim: 32, classes: 3, dropout: 0.1 });
+    await expect(trainClassifier(cfg(), io('vitdrop', { model: { graph: vd, weights: randomWeights(vd, 0), preprocessing: imagenetNormalize } })))
+      .rejects.toThrow(/has dropout nodes/);
   });
 });
