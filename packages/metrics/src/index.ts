@@ -20,6 +20,7 @@ export type { ParetoPoint, BootstrapOptions, BootstrapResult } from './stats.js'
 export { topK } from './accuracy.js';
 export { TwoAfcAccumulator, JndAccumulator } from './accumulators.js';
 export type { TwoAfcResult, JndResult } from './accumulators.js';
+export * from './analysis/index.js';
 export { plugin } from './plugin.js';
 import { plugin } from './plugin.js';
 export default plugin;

@@ -1,6 +1,7 @@
 import { InputError, definePlugin, type DistanceContribution, type JSONSchema } from '@percept/core';
 import { LpipsDistance, type LinWeights } from './lpips.js';
 import { MeanPoolDistance, StyleDistance } from './global.js';
+import { paretoJob } from './analysis/pareto-job.js';
 import { DssimDistance, L2Distance, PsnrSimilarity, SsimSimilarity, type SsimDistanceOptions } from './pixel.js';
 
 const layersSchema: JSONSchema = {
@@ -147,5 +148,5 @@ const dssim: DistanceContribution = {
 export const plugin = definePlugin({
   name: '@percept/metrics',
   version: '0.1.0',
-  contributes: [lpips, meanPool, style, l2, psnr, ssim, dssim],
+  contributes: [lpips, meanPool, style, l2, psnr, ssim, dssim, paretoJob],
 });
