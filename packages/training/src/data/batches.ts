@@ -107,6 +107,7 @@ export async function* evalBatches(source: LabeledImageSource, batchSize: number
     const current = next ?? load(start);
     // Decode the next batch while the engine works on this one.
     next = start + batchSize < source.size ? load(start + batchSize) : undefined;
+    next?.catch(() => undefined); // surfaces when awaited; a consumer that stops early leaves no unhandled rejection
     yield await current;
   }
 }

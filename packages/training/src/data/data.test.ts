@@ -4,6 +4,7 @@ import { DataOrder, trainBatch, normalizeInPlace } from './batches.js';
 import { augment, inceptionBox, flipHorizontal } from './augment.js';
 import { selectClasses, limitPerClass } from './source.js';
 import { syntheticSource } from '../testing-sources.js';
+import { toLabeledSource } from './adapt.js';
 
 describe('training data', () => {
   it('visits a seeded permutation per epoch, dropping the incomplete last batch', () => {
@@ -57,5 +58,22 @@ describe('training data', () => {
     expect(Array.from({ length: 6 }, (_, i) => sub.label(i)).sort()).toEqual([0, 0, 0, 1, 1, 1]);
     expect(sub.name(0)).toMatch(/^synthetic\/(1|3)\//);
     expect(limitPerClass(src, 2).size).toBe(8);
+  });
+
+  // Array datasets are kept as uint8, so the test uses values that are exact multiples of 1/255.
+  it('adapts array datasets into memory (uint8) and refuses ones beyond maxInMemory', async () => {
+    const images = { data: Float32Array.from({ length: 2 * 2 * 2 * 3 }, (_, i) => ((i % 5) * 60) / 255), shape: [2, 2, 2, 3] as [number, number, number, number] };
+    const ds = {
+      name: 'arrays', size: 2, subsets: ['all'], classNames: ['a', 'b'],
+      async *iterate() { yield { images, labels: Int32Array.of(1, 0), names: ['f#0', 'f#1'] }; },
+      async *[Symbol.asyncIterator]() { /* not used by the adapter */ },
+    };
+    const src = await toLabeledSource(ds, 'option "train"');
+    expect([src.size, src.label(0), src.label(1), src.name(1)]).toEqual([2, 1, 0, 'f#1']);
+    const second = await src.load(1);
+    expect(second.shape).toEqual([1, 2, 2, 3]);
+    expect(Array.from(second.data)).toEqual(Array.from(images.data.subarray(12)));
+    await expect(toLabeledSource(ds, 'option "train"', { maxInMemory: 1 })).rejects.toThrow(/option "train": dataset "arrays" has 2 images, more than the 1/);
+    await expect(toLabeledSource({ name: 'x', size: 0, subsets: [], async *[Symbol.asyncIterator]() {} }, 'option "val"')).rejects.toThrow(/not a labelled image dataset/);
   });
 });
