@@ -62,10 +62,11 @@ describe('backbone contributions', () => {
   });
 
   it('explains zoo ids and missing files', async () => {
-    await expect(backbone('resnet50').build({ weights: 'zoo:kumar/resnet50-64px' }, { baseDir: dir })).rejects.toThrow(/model zoo not available yet/);
-    await expect(backbone('resnet50').build({ weights: 'kumar-resnet50' }, { baseDir: dir })).rejects.toThrow(/model zoo not available yet/);
+    await expect(backbone('resnet50').build({ weights: 'zoo:kumar/resnet50-64px' }, { baseDir: dir })).rejects.toThrow(/model zoo: unknown entry "kumar\/resnet50-64px"/);
+    await expect(backbone('resnet50').build({ weights: 'kumar-resnet50' }, { baseDir: dir })).rejects.toThrow(/neither "random", "pretrained", "torchvision", a zoo id/);
     await expect(backbone('resnet50').build({ weights: 'missing.pth' }, { baseDir: dir })).rejects.toThrow(/file not found: .*missing\.pth/);
-    await expect(backbone('resnet50').build({ weights: 'pretrained' }, { baseDir: dir })).rejects.toThrow(/no known pretrained weights/);
+    await expect(backbone('resnet34').build({ weights: 'pretrained' }, { baseDir: dir })).rejects.toThrow(/no default pretrained weights in the model zoo/);
+    await expect(backbone('resnet50').build({ weights: 'zoo:torchvision/alexnet' }, { baseDir: dir })).rejects.toThrow(/is for backbone "alexnet", not "resnet50"/);
   });
 
   it('applies preprocessing defaults and overrides', async () => {
@@ -103,7 +104,7 @@ const assets = sharedAssets('weights/alexnet-features.safetensors', 'weights/squ
 describe.skipIf(!assets.available)('pretrained weights from PERCEPT_ASSETS', () => {
   it('alexnet "pretrained" loads the torchvision trunk strictly', async () => {
     const spec = (await backbone('alexnet').build({ weights: 'pretrained' }, { baseDir: dir })) as IRModelSpec;
-    expect(spec.provenance.source).toBe('file');
+    expect(spec.provenance).toMatchObject({ source: 'zoo', zooId: 'torchvision/alexnet', path: assets.path('weights/alexnet-features.safetensors') });
     expect(spec.provenance.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(spec.weights.size).toBe(10);
   });

@@ -28,3 +28,4 @@ export { echoJob } from './jobs/echo.js';
 export { writeTextJob } from './jobs/write-text.js';
 export { checksumJob } from './jobs/checksum.js';
 export * from './workflow/overrides.js';
+export * from './download.js';

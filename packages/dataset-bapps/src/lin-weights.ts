@@ -1,18 +1,18 @@
 /**
  * LPIPS linear-calibration weights ("lin" layers, SPEC §7.1) for the perceptual-score job.
  *
- * `lin: "pretrained"` resolves the LPIPS v0.1 weights for the job's backbone under PERCEPT_ASSETS
- * (`weights/lpips-v0.1-<net>-lin.safetensors`); any other string is a weights file path in any
+ * `lin: "pretrained"` resolves the LPIPS v0.1 weights for the job's backbone through the model zoo
+ * (entry `lpips/v0.1-<net>`: PERCEPT_ASSETS local names first, then the PERCEPT_HOME cache filled by
+ * `percept models fetch`); any other string is a weights file path in any
  * format @percept/backbones reads (safetensors, PyTorch zip, the legacy pickle LPIPS ships). The file holds
  * `lin{k}.model.1.weight` of shape [1, C_k, 1, 1]; lin k weights the k-th tap of the backbone,
- * in tap order. This lookup will move to the model zoo; until then it lives here, alone.
+ * in tap order.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
-import { assetsDir, InputError } from '@percept/core';
-import { parseWeights, type WeightTensor } from '@percept/backbones';
+import { isAbsolute, resolve } from 'node:path';
+import { InputError } from '@percept/core';
+import { entryHashMatches, findZooEntry, locateZooFile, parseWeights, type WeightTensor } from '@percept/backbones';
 
 /** The LPIPS network name of each backbone that has published lin weights. */
 export const LPIPS_NET: Readonly<Record<string, string>> = {
@@ -36,14 +36,13 @@ export function pretrainedLinPath(backbone: string | undefined, env: NodeJS.Proc
       hint: 'Pass lin as a path to a .safetensors/.pth file with keys lin{k}.model.1.weight instead.',
     });
   }
-  const dir = assetsDir(env);
-  const file = dir ? join(dir, 'weights', `lpips-v0.1-${net}-lin.safetensors`) : undefined;
-  if (!file || !existsSync(file)) {
-    throw new InputError(`distances: lin: "pretrained" for ${backbone}: ${file ?? `weights/lpips-v0.1-${net}-lin.safetensors`} not found`, {
-      hint: 'Set PERCEPT_ASSETS to the folder holding weights/lpips-v0.1-*-lin.safetensors, or give the file path.',
-    });
+  const entry = findZooEntry(`lpips/v0.1-${net}`);
+  try {
+    return locateZooFile(entry, { env }).path;
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    throw new InputError(`distances: lin: "pretrained" for ${backbone}: ${e.message}`, { hint: e.hint, cause: e });
   }
-  return file;
 }
 
 /** Maps `lin{k}.model.1.weight` to the taps in order; every tap needs exactly one lin layer. */
@@ -94,6 +93,16 @@ export async function resolveLinWeights(
     throw new InputError(`distances: lin weights file ${file} cannot be read (${(e as Error).message})`, { cause: e });
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (spec === 'pretrained') {
+    // Official copies (the cache, lpips-v0.1-original/*.pth) must carry the LPIPS project's hash.
+    const entry = findZooEntry(`lpips/v0.1-${LPIPS_NET[context.backbone!]}`);
+    const location = locateZooFile(entry, { env: context.env });
+    if (location.checkHash && !entryHashMatches(entry, sha256)) {
+      throw new InputError(`${file}: sha256 ${sha256} does not match zoo entry "${entry.id}" (${entry.sha256}): the file is corrupt or not the official one`, {
+        hint: `run \`percept models fetch ${entry.id} --force\``,
+      });
+    }
+  }
   const { tensors } = parseWeights(bytes, file);
   return { weights: linWeightsFromTensors(tensors, context.taps, file), file, sha256 };
 }

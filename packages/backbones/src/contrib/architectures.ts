@@ -39,7 +39,8 @@ const alexnetContribution = irBackbone({
   },
   graph: (o) => alexnet({ classifier: bool(o, 'classifier', false), classes: int(o, 'classes', 1000, 1) }),
   preprocessing: (o) => (o.classifier ? torchvisionImagenet(224) : lpipsPreprocessing),
-  pretrained: (o) => (o.classifier ? undefined : { asset: 'weights/alexnet-features.safetensors' }),
+  pretrained: () => 'torchvision/alexnet',
+  trunk: (o) => !o.classifier,
 });
 
 const vggContribution = irBackbone({
@@ -52,6 +53,8 @@ const vggContribution = irBackbone({
   },
   graph: (o) => vgg16({ classifier: bool(o, 'classifier', false), classes: int(o, 'classes', 1000, 1) }),
   preprocessing: (o) => (o.classifier ? torchvisionImagenet(224) : lpipsPreprocessing),
+  pretrained: () => 'torchvision/vgg16',
+  trunk: (o) => !o.classifier,
 });
 
 const squeeze11Contribution = irBackbone({
@@ -61,7 +64,8 @@ const squeeze11Contribution = irBackbone({
   archProperties: {},
   graph: () => squeezenet1_1(),
   preprocessing: () => lpipsPreprocessing,
-  pretrained: () => ({ asset: 'weights/squeezenet1_1-features.safetensors' }),
+  pretrained: () => 'torchvision/squeezenet1_1',
+  trunk: () => true,
 });
 
 const caffePadded = (o: Opts) => bool(o, 'caffePaddedClassifier', o.weights === 'pretrained');
@@ -74,7 +78,7 @@ const squeeze10Contribution = irBackbone({
   },
   graph: (o) => squeezenet1_0({ caffePaddedClassifier: caffePadded(o), classes: int(o, 'classes', 1000, 1) }),
   preprocessing: (o) => (caffePadded(o) ? caffeBgr : torchvisionImagenet(224)),
-  pretrained: () => ({ asset: 'weights/squeezenet1_0-deepcompression.safetensors' }),
+  pretrained: () => 'deepcompression/squeezenet1_0',
 });
 
 const resnetKnobs = {
@@ -109,6 +113,9 @@ const resnetPresetContributions = Object.values(resnetPresets).map((preset) => i
   archProperties: { ...resnetKnobs },
   graph: (o) => resnet({ ...preset.options, name: preset.name, width: num(o, 'width', 1), classes: int(o, 'classes', 1000), skip: bool(o, 'skip', true) }),
   preprocessing: () => imagenetNormalize,
+  // torchvision publishes ResNet-18 and -50; the other presets have no zoo entry.
+  pretrained: () => (['resnet18', 'resnet50'].includes(preset.name) ? `torchvision/${preset.name}` : undefined),
+  trunk: (o) => o.classes === 0,
 }));
 
 const vitContribution = irBackbone({

@@ -17,8 +17,10 @@ export interface IRBackboneDefinition {
   graph(options: Record<string, unknown>): IRGraph;
   /** Default preprocessing for the options. */
   preprocessing(options: Record<string, unknown>): Preprocessing;
-  /** The PERCEPT_ASSETS file behind weights: "pretrained", if any. */
-  pretrained?(options: Record<string, unknown>): { asset: string; select?: string } | undefined;
+  /** The model-zoo entry behind weights: "pretrained", if any. */
+  pretrained?(options: Record<string, unknown>): string | undefined;
+  /** Whether the graph is the trunk only (no classifier head) for these options; default false. */
+  trunk?(options: Record<string, unknown>): boolean;
 }
 
 export const tapsSchema = {
@@ -68,7 +70,10 @@ export function irBackbone(def: IRBackboneDefinition): BackboneContribution {
       const full = def.graph(options);
       const graph = selectTaps(full, options.taps, def.name);
       const preprocessing = resolvePreprocessing(options.preprocessing, def.preprocessing(options));
-      const { weights, provenance } = await resolveWeights(def.name, full, options, ctx, def.pretrained?.(options));
+      const { weights, provenance } = await resolveWeights(def.name, full, options, ctx, {
+        zooId: def.pretrained?.(options),
+        trunk: def.trunk?.(options) ?? false,
+      });
       return { kind: 'ir', name: def.name, graph, weights, preprocessing, provenance };
     },
   };
