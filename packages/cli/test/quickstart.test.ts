@@ -29,6 +29,7 @@ describe.skipIf(!built)('quickstart workflow (reduced size)', () => {
     const env = { ...process.env, ORT_DISABLE_TELEMETRY: '1' };
     // The quickstart must not depend on shared assets: point PERCEPT_ASSETS at an empty folder.
     env.PERCEPT_ASSETS = join(tmp, 'no-assets');
+    env.PERCEPT_HOME = join(tmp, 'no-home');
     const res = spawnSync(process.execPath, [
       bin, 'run', join(repoRoot, 'workflows/quickstart.workflow.json'),
       '--runs-dir', join(tmp, 'runs'), '--no-cache', '--run-id', 'ci',
@@ -44,9 +45,17 @@ describe.skipIf(!built)('quickstart workflow (reduced size)', () => {
     const manifest = JSON.parse(readFileSync(join(runDir, 'manifest.json'), 'utf8'));
     expect(manifest.status).toBe('succeeded');
     expect(manifest.cells.map((c: { step: string; cell: string }) => `${c.step}/${c.cell}`).sort()).toEqual([
-      'benchmark/', 'networks/backbone=alexnet,backend=onnx', 'networks/backbone=alexnet,backend=tfjs',
+      'benchmark/', 'lpips/backbone=alexnet', 'lpips/backbone=squeezenet1_1',
+      'networks/backbone=alexnet,backend=onnx', 'networks/backbone=alexnet,backend=tfjs',
       'networks/backbone=resnet6,backend=onnx', 'networks/backbone=resnet6,backend=tfjs', 'pixels/', 'report/',
     ]);
+    // Without weights the LPIPS step is recorded as skipped, saying what it looked for.
+    const lpipsCells = manifest.cells.filter((c: { step: string }) => c.step === 'lpips');
+    for (const c of lpipsCells) {
+      expect(c.status).toBe('skipped');
+      expect(c.error).toMatch(/condition not met: missing asset weights\/alexnet-features\.safetensors/);
+    }
+    expect(res.stdout).toMatch(/7\/9 cells succeeded, 2 skipped/);
 
     // The synthetic benchmark says plainly that its judges are not human.
     const readme = readFileSync(join(runDir, 'steps/benchmark/dataset/README.md'), 'utf8');

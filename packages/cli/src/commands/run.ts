@@ -128,6 +128,7 @@ export const runCommand: CliCommand = {
         count((c) => !!c.cached) ? `${count((c) => !!c.cached)} from cache` : '',
         count((c) => !!c.reused) ? `${count((c) => !!c.reused)} kept from the resumed run` : '',
         count((c) => c.status === 'failed') ? `${count((c) => c.status === 'failed')} failed` : '',
+        count((c) => c.status === 'skipped') ? `${count((c) => c.status === 'skipped')} skipped` : '',
       ].filter(Boolean).join(', ');
       io.stdout.write(`run ${result.status}: ${summary}\n${result.runDir}\n`);
       if (result.status === 'failed') {

@@ -177,3 +177,25 @@ describe('writeFileAtomic', () => {
     expect(readdirSync(dir)).toEqual(['sub']);
   });
 });
+
+describe('step conditions (`if`)', () => {
+  it('skips a step whose condition is unmet, and the steps using its outputs, but runs steps that only need it', async () => {
+    calls.length = 0;
+    const run = setup({
+      base: { uses: 'count', with: { n: 1, tag: 'conditions' } },
+      optional: { uses: 'count', if: { files: ['does-not-exist.bin'], env: ['PERCEPT_TEST_UNSET_VAR'] }, matrix: { n: [2, 3] }, with: { n: '${matrix.n}' } },
+      user: { uses: 'count', with: { n: 4, tag: 'from ${steps.optional.outputs.n}' } },
+      after: { uses: 'count', needs: ['optional'], with: { n: '${steps.base.outputs.n}' } },
+      present: { uses: 'count', if: { files: ['.'] }, with: { n: 5 } },
+    });
+    const res = await run('cond');
+    expect(res.status).toBe('succeeded');
+    const byStep = (id: string) => res.manifest.cells.filter((c) => c.step === id);
+    expect(byStep('optional').map((c) => c.status)).toEqual(['skipped', 'skipped']);
+    expect(byStep('optional')[0].error).toMatch(/condition not met: missing file .*does-not-exist\.bin; environment variable PERCEPT_TEST_UNSET_VAR/);
+    expect(byStep('user')[0]).toMatchObject({ status: 'skipped', error: 'uses the outputs of step "optional", which was skipped' });
+    expect(byStep('after')[0].status).toBe('succeeded');
+    expect(byStep('present')[0].status).toBe('succeeded');
+    expect(calls.sort()).toEqual(['after', 'base', 'present']);
+  });
+});

@@ -81,9 +81,9 @@ export class LocalEngine implements Engine {
     save();
     emit({ type: 'run-start', runId: req.runId, runDir, cells: cells.length });
 
-    interface StepState { next: number; running: number; results: Array<UpstreamCell | undefined>; failed: boolean; blocked: boolean }
+    interface StepState { next: number; running: number; results: Array<UpstreamCell | undefined>; failed: boolean; blocked: boolean; skipped: boolean }
     const state = new Map<string, StepState>(
-      plan.steps.map((s) => [s.id, { next: 0, running: 0, results: new Array(s.cells.length), failed: false, blocked: false }]),
+      plan.steps.map((s) => [s.id, { next: 0, running: 0, results: new Array(s.cells.length), failed: false, blocked: false, skipped: false }]),
     );
     const upstream = new Map<string, UpstreamCell[]>();
     const running = new Set<Promise<void>>();
@@ -146,10 +146,30 @@ export class LocalEngine implements Engine {
     };
 
     const blockedBy = (s: PlannedStep) => s.deps.some((d) => state.get(d)!.failed || state.get(d)!.blocked);
+    // A step is skipped (not failed) when its own `if` is unmet, or when it uses the outputs of a
+    // skipped step. A step that merely `needs` a skipped one still runs.
+    const skipReason = (s: PlannedStep): string | undefined => {
+      if (s.condition && !s.condition.met) return s.condition.reason;
+      const from = s.refs.find((d) => state.get(d)!.skipped);
+      return from ? `uses the outputs of step "${from}", which was skipped` : undefined;
+    };
     const launch = () => {
       for (const step of plan.steps) {
         const st = state.get(step.id)!;
-        if (st.blocked) continue;
+        if (st.blocked || st.skipped) continue;
+        const skip = skipReason(step);
+        if (skip !== undefined && step.deps.every((d) => upstream.has(d) || state.get(d)!.skipped)) {
+          st.skipped = true;
+          for (const c of step.cells) {
+            const rec = recordOf.get(`${step.id}\u0000${c.key}`)!;
+            Object.assign(rec, { status: 'skipped', error: skip });
+            const label = c.matrix ? `${step.id} ${cellLabel(c.matrix)}` : step.id;
+            emit({ type: 'cell-finish', step: step.id, cell: c.key, label, status: 'skipped', cached: false, reused: false, error: skip });
+          }
+          upstream.set(step.id, []);
+          save();
+          continue;
+        }
         if (blockedBy(step)) {
           st.blocked = true;
           for (const c of step.cells) {

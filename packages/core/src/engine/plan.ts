@@ -8,6 +8,7 @@ import { cellKeys, expandMatrix } from '../workflow/matrix.js';
 import type { Workflow } from '../workflow/types.js';
 import { resolveUses } from '../workflow/validate.js';
 import { checkOptions } from './options.js';
+import { evaluateCondition } from './condition.js';
 import { cellToRun } from './portable.js';
 import type { CellSpec, PlannedStep, WorkflowPlan } from './types.js';
 
@@ -32,7 +33,9 @@ export function planWorkflow(
     if (!found) throw new PerceptError(`Step "${id}" uses unknown job "${s.uses}".`);
     const template = (s.with ?? {}) as Record<string, JsonValue>;
     const deps = [...(s.needs ?? [])];
+    const refs: string[] = [];
     for (const { match } of collectExpressions(template, '')) {
+      if (match.expr?.kind === 'steps' && !refs.includes(match.expr.step)) refs.push(match.expr.step);
       if (match.expr?.kind === 'steps' && !deps.includes(match.expr.step)) deps.push(match.expr.step);
       if (match.expr?.kind === 'env' && env[match.expr.name] !== undefined) usedEnv[match.expr.name] = env[match.expr.name]!;
     }
@@ -48,6 +51,8 @@ export function planWorkflow(
       cells: s.matrix ? matrixCells.map((m, i) => ({ key: keys[i], matrix: m })) : [{ key: '', matrix: null }],
       template,
       continueOnError: s.continueOnError === true,
+      refs,
+      ...(s.if ? { condition: evaluateCondition(s.if, dirname(file), env) } : {}),
     });
   }
   // Topological order, stable in file order (validation has already rejected cycles).

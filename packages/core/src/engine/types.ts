@@ -19,6 +19,10 @@ export interface PlannedStep {
   /** The `with` object, expressions unresolved. */
   template: Record<string, JsonValue>;
   continueOnError: boolean;
+  /** Steps whose outputs this one's options refer to (a subset of `deps`). */
+  refs: string[];
+  /** The step's `if`, evaluated at planning time; absent when the step has none. */
+  condition?: { met: boolean; reason: string };
 }
 
 export interface WorkflowPlan {

@@ -101,6 +101,17 @@ export function buildWorkflowSchema(registry: Registry): JSONSchema {
             type: 'boolean',
             description: 'When a cell fails, keep running independent steps; steps needing this one are skipped.',
           },
+          if: {
+            type: 'object',
+            additionalProperties: false,
+            minProperties: 1,
+            description: 'Run the step only when every requirement holds; otherwise its cells are recorded as skipped (steps using its outputs are skipped too).',
+            properties: {
+              assets: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Files that must exist under PERCEPT_ASSETS or the download cache, e.g. "weights/alexnet-features.safetensors".' },
+              files: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Files that must exist (relative to the workflow file).' },
+              env: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Environment variables that must be set and non-empty.' },
+            },
+          },
         },
         allOf: branches,
       },

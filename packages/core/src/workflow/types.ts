@@ -8,6 +8,15 @@ export interface WorkflowStep {
   matrix?: MatrixSpec;
   with?: Record<string, JsonValue>;
   continueOnError?: boolean;
+  /** Run the step only when these hold; otherwise its cells are recorded as skipped. */
+  if?: StepCondition;
+}
+
+/** Requirements checked before a run starts (see engine/condition.ts). */
+export interface StepCondition {
+  assets?: string[];
+  files?: string[];
+  env?: string[];
 }
 
 export interface Workflow {
