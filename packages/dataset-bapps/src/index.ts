@@ -13,6 +13,7 @@ export type { ScoreOptions, DistanceSpec, UseWith } from './job-options.js';
 export { resolveLinWeights, pretrainedLinPath, linWeightsFromTensors, LPIPS_NET } from './lin-weights.js';
 export type { LinWeights } from './lin-weights.js';
 export { stratifiedMeanCI } from './scoring.js';
+export * from './analysis/index.js';
 export { plugin } from './plugin.js';
 import { plugin } from './plugin.js';
 export default plugin;

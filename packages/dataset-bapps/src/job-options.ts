@@ -32,7 +32,7 @@ export interface ScoreOptions {
   limit: number | null;
 }
 
-const useWithSchema = (what: string): JSONSchema => ({
+export const useWithSchema = (what: string): JSONSchema => ({
   type: 'object',
   description: `A ${what}: the registered name and its options.`,
   properties: {
@@ -145,7 +145,7 @@ function fail(field: string, expected: string, got: unknown): never {
   throw new InputError(`perceptual-score: option "${field}" must be ${expected}, got ${JSON.stringify(got)}`);
 }
 
-function useWith(v: unknown, field: string): UseWith {
+export function useWith(v: unknown, field: string, job = "perceptual-score"): UseWith {
   if (!v || typeof v !== 'object' || typeof (v as UseWith).use !== 'string') fail(field, 'an object { use, with }', v);
   const w = (v as { with?: unknown }).with ?? {};
   if (typeof w !== 'object' || w === null || Array.isArray(w)) fail(`${field}.with`, 'an object', w);

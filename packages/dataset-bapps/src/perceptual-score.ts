@@ -62,7 +62,7 @@ async function distanceOptions(
   return w;
 }
 
-function describeModel(spec: ModelSpec): Record<string, JsonValue> {
+export function describeModel(spec: ModelSpec): Record<string, JsonValue> {
   const s = spec as ModelSpec & { provenance?: unknown; preprocessing?: unknown; sha256?: string; path?: string };
   return JSON.parse(JSON.stringify({
     kind: spec.kind, name: spec.name,
@@ -70,7 +70,7 @@ function describeModel(spec: ModelSpec): Record<string, JsonValue> {
   })) as Record<string, JsonValue>;
 }
 
-function throwIfAborted(ctx: JobContext): void {
+export function throwIfAborted(ctx: JobContext): void {
   if (ctx.signal.aborted) {
     throw ctx.signal.reason instanceof Error
       ? ctx.signal.reason

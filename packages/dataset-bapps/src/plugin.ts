@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { openJnd, openTwoAfc } from './reader.js';
 import { JND_SUBSETS, VAL_SUBSETS } from './layout.js';
 import { perceptualScoreJob, PACKAGE_VERSION } from './perceptual-score.js';
+import { activationEntropyJob, dynamicRangeJob } from './analysis/index.js';
 
 const readerOptions = (extra: Record<string, JSONSchema>, subsetsDefault: readonly string[]): JSONSchema => ({
   type: 'object',
@@ -43,5 +44,5 @@ const jndDataset: DatasetContribution = {
 export const plugin = definePlugin({
   name: '@percept/dataset-bapps',
   version: PACKAGE_VERSION,
-  contributes: [twoAfcDataset, jndDataset, perceptualScoreJob],
+  contributes: [twoAfcDataset, jndDataset, perceptualScoreJob, dynamicRangeJob, activationEntropyJob],
 });

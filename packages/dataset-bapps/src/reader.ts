@@ -219,6 +219,29 @@ export class TwoAfcReader extends BappsReader<TwoAfcBatch> {
     return new TwoAfcReader(split, indexes, batchSize, onError);
   }
 
+  /**
+   * The judges of every subset without decoding any image (for analyses that need only p).
+   * Unreadable judge files fail or are skipped (and counted in `skipped`) per `onError`.
+   */
+  async judges(): Promise<Map<string, Float32Array>> {
+    this.skipped.length = this.indexes.reduce((a, i) => a + i.skipped.length, 0);
+    const out = new Map<string, Float32Array>();
+    for (const index of this.indexes) {
+      const values = await Promise.all(index.samples.map(async (s) => {
+        const file = s.files[3];
+        try {
+          return await fromFile(file, (f) => loadFraction(f, 'judge'));
+        } catch (e) {
+          if (this.onError === 'fail' || !(e instanceof SampleFileError)) throw e;
+          this.skipped.push({ subset: index.subset, name: s.name, file, reason: e.message });
+          return undefined;
+        }
+      }));
+      out.set(index.subset, Float32Array.from(values.filter((v): v is number => v !== undefined)));
+    }
+    return out;
+  }
+
   protected async decode(s: IndexedSample): Promise<unknown[]> {
     const [ref, p0, p1, judge] = s.files;
     return Promise.all([
