@@ -14,6 +14,15 @@ import type { LabeledImageSource } from './data/source.js';
 import type { CropMode } from './data/augment.js';
 import { checkpointPath, readTrainingState, writeTrainingState, writeWeightsCheckpoint } from './checkpoint.js';
 import { formatDuration } from './progress.js';
+import { copyFile, link, mkdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** A second name for a finished file: a hard link where the file system allows, else a copy. */
+async function mirrorFile(from: string, to: string): Promise<void> {
+  await mkdir(dirname(to), { recursive: true });
+  await rm(to, { force: true });
+  try { await link(from, to); } catch { await copyFile(from, to); }
+}
 
 /** The knobs of one run (SPEC §3.2 defaults where the reference has one). */
 export interface TrainConfig {
@@ -61,8 +70,14 @@ export interface TrainIO {
   model: { graph: IRGraph; weights: WeightMap; preprocessing: Preprocessing };
   train: LabeledImageSource;
   val?: LabeledImageSource;
-  /** Checkpoints and the training state go here; an existing state here is resumed. */
+  /** Checkpoints go here (and the training state, unless `stateDir` is given). */
   outputDir: string;
+  /**
+   * Where the resumable training state lives, with copies of the checkpoints written so far;
+   * a state found here is resumed. Default: outputDir. A workflow engine that clears a step's
+   * output directory before re-running it needs this outside that directory.
+   */
+  stateDir?: string;
   signal?: AbortSignal;
   log?: Logger;
   progress?: (done: number, total: number, message: string) => void;
@@ -131,9 +146,10 @@ export async function trainClassifier(config: TrainConfig, io: TrainIO): Promise
   }
   const hash = configHash(config, io);
   const order = new DataOrder(io.train.size, config.batchSize, config.seed);
-  const saved = await readTrainingState(io.outputDir);
+  const stateDir = io.stateDir ?? io.outputDir;
+  const saved = await readTrainingState(stateDir);
   if (saved && saved.configHash !== hash) {
-    throw new InputError(`${io.outputDir}: holds the training state of a run with different options (step ${saved.step}); refusing to resume it`, {
+    throw new InputError(`${stateDir}: holds the training state of a run with different options (step ${saved.step}); refusing to resume it`, {
       hint: 'use a fresh output directory, or the exact options of the saved run',
     });
   }
@@ -149,8 +165,12 @@ export async function trainClassifier(config: TrainConfig, io: TrainIO): Promise
     if (saved) {
       optimizer.importState({ tensors: saved.optimizer, t: saved.optimizerStep }, io.outputDir);
       losses.set(saved.losses.subarray(0, Math.min(saved.losses.length, config.steps)));
-      records.push(...(saved.records as CheckpointRecord[]).filter((r) => r.step <= start));
-      log.info(`resuming from step ${start} of ${config.steps} (${io.outputDir})`);
+      for (const r of (saved.records as CheckpointRecord[]).filter((x) => x.step <= start)) {
+        const path = checkpointPath(io.outputDir, r.step);
+        if (stateDir !== io.outputDir) await mirrorFile(checkpointPath(stateDir, r.step), path);
+        records.push({ ...r, path });
+      }
+      log.info(`resuming from step ${start} of ${config.steps} (${stateDir})`);
     }
     const varList = [...model.variables.values()];
     const nameOf = new Map(varList.map((v) => [v.name, [...model.variables].find(([, x]) => x === v)![0]]));
@@ -179,6 +199,7 @@ export async function trainClassifier(config: TrainConfig, io: TrainIO): Promise
         const path = checkpointPath(io.outputDir, done);
         const weights = await model.exportWeights();
         await writeWeightsCheckpoint(path, weights, { format: 'pt', producer: '@percept/training', model: graph.name, step: String(done) });
+        if (stateDir !== io.outputDir) await mirrorFile(path, checkpointPath(stateDir, done));
         const from = records.length ? records[records.length - 1].step : 0;
         const record: CheckpointRecord = { step: done, path, trainLoss: mean(losses.subarray(from, done)) };
         if (io.val) Object.assign(record, await evaluate(model, io.val, config, preprocessing));
@@ -187,7 +208,7 @@ export async function trainClassifier(config: TrainConfig, io: TrainIO): Promise
       }
       if (done % stateEvery === 0 || done === config.steps) {
         const opt = await optimizer.exportState();
-        await writeTrainingState(io.outputDir, {
+        await writeTrainingState(stateDir, {
           step: done, optimizerStep: opt.t, configHash: hash, weights: await model.exportWeights(), optimizer: opt.tensors,
           losses: losses.slice(0, done), records,
         });
@@ -218,7 +239,7 @@ function trainStep(
         const { epoch, batch: b } = order.position(step);
         const files = batch.indices.slice(0, 3).map((i) => io.train.name(i));
         throw new PerceptError(
-          `training stopped: the loss is ${loss} at step ${step} (epoch ${epoch}, batch ${b}: samples ${batch.indices.slice(0, 8).join(', ')}${batch.indices.length > 8 ? ', …' : ''}; first files ${files.join(', ')}). The weights were not updated; the last good checkpoint and training state in ${io.outputDir} are kept`,
+          `training stopped: the loss is ${loss} at step ${step} (epoch ${epoch}, batch ${b}: samples ${batch.indices.slice(0, 8).join(', ')}${batch.indices.length > 8 ? ', …' : ''}; first files ${files.join(', ')}). The weights were not updated; the last good checkpoint in ${io.outputDir} and training state in ${io.stateDir ?? io.outputDir} are kept`,
           { hint: 'lower the learning rate ("lr"), or check the images of that batch' },
         );
       }

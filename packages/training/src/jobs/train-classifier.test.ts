@@ -24,11 +24,11 @@ async function writeFolder(root: string, classes: number, perClass: number, size
   }
 }
 
-function ctx(dir: string, progress: string[] = []): JobContext {
-  const out = join(tmp, dir);
+function ctx(dir: string, progress: string[] = [], signal = new AbortController().signal, runDir = tmp): JobContext {
+  const out = join(runDir, dir);
   mkdirSync(out, { recursive: true });
   return {
-    stepId: dir, outputDir: out, runDir: tmp, baseDir: tmp, registry, signal: new AbortController().signal,
+    stepId: dir, outputDir: out, runDir, baseDir: tmp, registry, signal,
     log: { info() {}, warn() {}, debug() {} },
     progress: (done, total, unit, message) => progress.push(`${done}/${total} ${unit} ${message ?? ''}`),
     record() {},
@@ -82,5 +82,26 @@ describe('train-classifier job', () => {
     const run = trainClassifierJob.run({ ...base, backbone: { use: 'resnet6', with: { width: 0.125, classes: 10 } } }, ctx('head'));
     await expect(run).rejects.toThrow(/4 classes, but the model's head "fc" has 10 outputs/);
     await run.catch((e) => expect(e.hint).toMatch(/set the backbone's "classes" to 4/));
+  });
+
+  it('resumes a killed run from the run directory after the engine cleared the step folder', async () => {
+    const opts = { ...base, val: undefined, steps: 6, checkpointEvery: 2, stateEvery: 1 };
+    const full = await trainClassifierJob.run(opts, ctx('whole', [], undefined, join(tmp, 'run-a')));
+    expect(existsSync(join(tmp, 'run-a', 'training-state'))).toBe(true);
+    expect(existsSync(join(tmp, 'run-a', 'training-state', 'whole'))).toBe(false); // removed once finished
+
+    const runB = join(tmp, 'run-b');
+    const ac = new AbortController();
+    const progress: string[] = [];
+    const c = ctx('killed', progress, ac.signal, runB);
+    const origProgress = c.progress;
+    const killed = trainClassifierJob.run(opts, { ...c, progress: (d, t, u, m) => { origProgress(d, t, u, m); if (d === 3) ac.abort(); } });
+    await expect(killed).rejects.toThrow(/interrupted at step 3/);
+    rmSync(join(runB, 'killed'), { recursive: true, force: true }); // what the engine does before a re-run
+    const resumed = await trainClassifierJob.run(opts, ctx('killed', [], undefined, runB));
+    expect(resumed.resumedFrom).toBe(3);
+    expect(resumed.losses).toEqual(full.losses);
+    expect((resumed.checkpoints as string[]).every((p) => existsSync(p))).toBe(true);
+    expect((resumed.checkpoints as string[])[0]).toBe(join(runB, 'killed', 'checkpoints', 'step-0000002.safetensors'));
   });
 });

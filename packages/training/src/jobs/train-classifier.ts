@@ -8,6 +8,7 @@
 import { checkOptions, InputError, type ModelSpec, type JobContext, type JobContribution, type JSONSchema, type JsonValue } from '@percept/core';
 import { SeededRandom, type IRModelSpec as BackboneSpec } from '@percept/backbones';
 import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { trainClassifier, defaultTrainConfig, resolvedLr, type TrainConfig } from '../trainer.js';
 import { limitPerClass, selectClasses, type LabeledImageSource } from '../data/source.js';
 import { toLabeledSource } from '../data/adapt.js';
@@ -65,6 +66,7 @@ export const trainClassifierOutputsSchema: JSONSchema = {
     records: { type: 'array', items: { type: 'object' }, description: 'Per checkpoint: step, path, trainLoss, valAccuracy, valLoss, valSamples.' },
     finalTrainLoss: { type: 'number' },
     stepsPerSecond: { type: 'number' },
+    resumedFrom: { type: 'integer', description: 'Step the run resumed from (0: a fresh run).' },
     losses: { type: 'array', items: { type: 'number' } },
   },
 };
@@ -120,11 +122,16 @@ export async function runTrainClassifier(raw: Record<string, unknown>, ctx: JobC
   ctx.record('training', { model: model.graph.name, trainImages: train.size, valImages: val?.size ?? 0, classes: train.classes.length, lr: resolvedLr(config), initialWeights: model.provenance as unknown as JsonValue });
   ctx.log.info(`training ${model.graph.name} on ${train.description}: ${config.steps} steps of ${config.batchSize}, lr ${resolvedLr(config)}, ${engine.engine}`);
 
+  // The engine clears a cell's directory before running it again, so the resumable state lives in
+  // the run directory, keyed by the step and cell: `percept run --resume` continues a killed run.
+  const stateDir = join(ctx.runDir, 'training-state', ctx.stepId.replace(/[^A-Za-z0-9._=,+-]/g, '_'));
   const res = await trainClassifier(config, {
     model: { graph: model.graph, weights: model.weights, preprocessing: model.preprocessing },
-    train, val, outputDir: ctx.outputDir, signal: ctx.signal, log: ctx.log,
+    train, val, outputDir: ctx.outputDir, stateDir, signal: ctx.signal, log: ctx.log,
     progress: (done, total, message) => ctx.progress(done, total, 'steps', message),
   });
+  // Finished: the artifact holds every checkpoint, so the resumable state is no longer needed.
+  await rm(stateDir, { recursive: true, force: true });
   const checkpoints = res.checkpoints.map((c) => c.path);
   return {
     checkpoints,
@@ -136,6 +143,7 @@ export async function runTrainClassifier(raw: Record<string, unknown>, ctx: JobC
     records: res.checkpoints as unknown as JsonValue,
     finalTrainLoss: res.finalTrainLoss,
     stepsPerSecond: res.stepsPerSecond,
+    resumedFrom: res.resumedFrom,
     losses: Array.from(res.losses, (v) => Math.round(v * 1e6) / 1e6),
   };
 }
