@@ -1,7 +1,13 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { initTfjs, tf } from '@percept/backend-tfjs';
 import { SeededRandom } from '@percept/backbones';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { imagenetNormalize, randomWeights, resnet6 } from '@percept/backbones';
 import { enableWasmTraining, wasmTrainingEnabled } from './enable.js';
+import { defaultTrainConfig, trainClassifier } from '../trainer.js';
+import { syntheticSource } from '../testing-sources.js';
 
 function randn(n: number, seed: number): Float32Array {
   const r = new SeededRandom(seed, 'grad-check');
@@ -32,7 +38,8 @@ function grads(c: Case): { dW: Float32Array; dx: Float32Array } {
 }
 
 describe('enableWasmTraining', () => {
-  afterAll(async () => { await initTfjs({ prefer: 'cpu' }); });
+  const tmp = mkdtempSync(join(tmpdir(), 'percept-wasm-train-'));
+  afterAll(async () => { rmSync(tmp, { recursive: true, force: true }); await initTfjs({ prefer: 'cpu' }); });
 
   it('registers a wasm Conv2DBackpropFilter whose gradients match the cpu engine', async () => {
     await initTfjs({ prefer: 'cpu' });
@@ -51,5 +58,21 @@ describe('enableWasmTraining', () => {
       for (let k = 0; k < got.dx.length; k++) expect(got.dx[k]).toBeCloseTo(expected[i].dx[k], 3);
     });
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('trains ResNet-6 on wasm deterministically, with losses matching the cpu engine', async () => {
+    const graph = resnet6({ width: 0.125, classes: 3 });
+    const run = (dir: string) => trainClassifier({ ...defaultTrainConfig, steps: 4, batchSize: 6, imageSize: 16, lr: 0.05, checkpointEvery: 4 }, {
+      model: { graph, weights: randomWeights(graph, 2), preprocessing: imagenetNormalize },
+      train: syntheticSource({ classes: 3, perClass: 4, size: 16 }), outputDir: join(tmp, dir),
+    });
+    await initTfjs({ prefer: 'cpu' });
+    const cpu = await run('cpu');
+    await initTfjs({ prefer: 'wasm' });
+    enableWasmTraining();
+    const a = await run('wasm-a');
+    const b = await run('wasm-b');
+    expect(Array.from(b.losses)).toEqual(Array.from(a.losses));
+    a.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i]) / cpu.losses[i]).toBeLessThan(1e-3));
   });
 });
