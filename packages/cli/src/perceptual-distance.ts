@@ -183,7 +183,7 @@ export async function createPerceptualDistance(options: PerceptualDistanceOption
   const weights = options.weights ?? 'pretrained';
   const spec = await Promise.resolve(backboneContribution.build({ weights }, { baseDir })).catch((e: unknown) =>
     withHint(e, weights === 'pretrained' && e instanceof InputError && / not found/.test(e.message)
-      ? 'Provide the trunk weights with --weights FILE (option "weights"), or set PERCEPT_ASSETS to the folder holding them (downloads via `percept models fetch` are planned).'
+      ? 'Provide the trunk weights with --weights FILE (option "weights"), set PERCEPT_ASSETS to the folder holding them, or download them with `percept models fetch <id>` (see `percept models list`).'
       : 'Give a checkpoint (.safetensors or .pth, torchvision key names) with --weights FILE (option "weights"), or "random".'),
   );
   const backend = await registry.get('backend', options.backend ?? 'onnx').create({ ...(options.backendOptions ?? {}) });
@@ -194,7 +194,7 @@ export async function createPerceptualDistance(options: PerceptualDistanceOption
     if (variant === 'lin') {
       const { resolveLinWeights } = await import('@percept/dataset-bapps');
       lin = await resolveLinWeights(options.lin ?? 'pretrained', { backbone: backboneName, taps: layers, baseDir, env }).catch((e: unknown) =>
-        withHint(e, `Give the LPIPS lin weights (keys lin{k}.model.1.weight) with --lin FILE (option "lin"), set PERCEPT_ASSETS to the folder holding weights/lpips-v0.1-<net>-lin.safetensors, or use --variant baseline (downloads via \`percept models fetch\` are planned).`, {
+        withHint(e, `Give the LPIPS lin weights (keys lin{k}.model.1.weight) with --lin FILE (option "lin"), set PERCEPT_ASSETS to the folder holding weights/lpips-v0.1-<net>-lin.safetensors, download them with \`percept models fetch lpips/v0.1-<net>\`, or use --variant baseline.`, {
           replace: true,
           // dataset-bapps words these for its job's "distances" option; here they are about LPIPS.
           message: (m) => m.replace(/^distances: /, 'LPIPS '),

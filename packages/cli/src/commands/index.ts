@@ -6,6 +6,7 @@ import { distanceCommand } from './distance.js';
 import { distortCommand } from './distort.js';
 import { distortionsSheetCommand } from './distortions-sheet.js';
 import { exportOnnxCommand } from './export-onnx.js';
+import { modelsCommand } from './models.js';
 import { pluginsCommand } from './plugins.js';
 import { runCommand } from './run.js';
 import { schemaCommand } from './schema.js';
@@ -24,4 +25,5 @@ export const commands: CliCommand[] = [
   distortionsSheetCommand,
   dataSynth2afcCommand,
   exportOnnxCommand,
+  modelsCommand,
 ];
