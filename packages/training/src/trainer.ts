@@ -163,7 +163,7 @@ export async function trainClassifier(config: TrainConfig, io: TrainIO): Promise
   const records: CheckpointRecord[] = [];
   try {
     if (saved) {
-      optimizer.importState({ tensors: saved.optimizer, t: saved.optimizerStep }, io.outputDir);
+      optimizer.importState({ tensors: saved.optimizer, t: saved.optimizerStep }, stateDir);
       losses.set(saved.losses.subarray(0, Math.min(saved.losses.length, config.steps)));
       for (const r of (saved.records as CheckpointRecord[]).filter((x) => x.step <= start)) {
         const path = checkpointPath(io.outputDir, r.step);
