@@ -65,12 +65,12 @@ export function locateZooFile(entry: ZooEntry, options: LocateOptions = {}): Zoo
     if (local.trunkOnly && options.trunk === false) continue;
     const path = assets ? join(assets, local.path) : undefined;
     if (path && existsSync(path)) return { path, where: 'local', local, checkHash: Boolean(local.official) };
-    looked.push(path ?? `PERCEPT_ASSETS/${local.path} (PERCEPT_ASSETS unset, no ../shared/assets)`);
+    looked.push(path ? `expected ${local.path} under ${assets} (${path} not found)` : `expected ${local.path} under PERCEPT_ASSETS (unset, and no ../shared/assets)`);
   }
   const cached = zooCachePath(entry, env);
   if (existsSync(cached)) return { path: cached, where: 'cache', checkHash: true };
-  looked.push(cached);
-  throw new InputError(`model zoo entry "${entry.id}": ${looked.map((p) => `${p} not found`).join('; ')}`, {
+  looked.push(`not in the cache (${cached} not found)`);
+  throw new InputError(`model zoo entry "${entry.id}": ${looked.join('; ')}`, {
     hint: entry.url
       ? `Download it with \`percept models fetch ${entry.id}\` (into ${perceptHome(env)}), set PERCEPT_ASSETS to a folder holding ${entry.localNames.map((l) => l.path).join(' or ') || 'it'}, or pass the file path.`
       : `"${entry.id}" is local-only (${entry.hashNote ?? 'no official download'}): set PERCEPT_ASSETS to a folder holding ${entry.localNames.map((l) => l.path).join(' or ')}, or pass the file path.`,
