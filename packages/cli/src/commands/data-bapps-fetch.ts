@@ -2,11 +2,11 @@
  * `percept data bapps fetch`: downloads the official BAPPS archives and unpacks them into the
  * layout the `bapps-2afc` / `bapps-jnd` datasets read. Resumable: run it again after an interruption.
  */
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { PerceptError, ExitCode } from '@percept/core';
+import { ExitCode } from '@percept/core';
 import { BAPPS_ARCHIVES, BAPPS_BASE_URL, fetchBapps, type FetchProgress } from '@percept/dataset-bapps';
 import type { CliCommand, CliIO } from '../command.js';
+import { type Fail, downloadProgress, formatBytes, parseCommandArgs, usageFailer, withInterrupt } from '../command-helpers.js';
 
 const usage = `Usage: percept data bapps fetch --dir <folder> [--val-only] [--base-url <url>] [--keep-archives]
 
@@ -23,33 +23,18 @@ Options:
 
 Interrupted downloads resume from <folder>/.downloads/*.part; finished archives are not fetched again.`;
 
-function formatBytes(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
-  return `${n} B`;
-}
+// Annotated so that TypeScript narrows after fail(...) calls (it returns never).
+const fail: Fail = usageFailer('data bapps fetch', usage);
 
-/** A progress line that redraws in place on a TTY and prints every 10% elsewhere. */
+/** Per-archive progress: download lines from downloadProgress, then one line per later phase. */
 function progressPrinter(io: CliIO): (p: FetchProgress) => void {
   const out = io.stderr;
-  const tty = Boolean(out.isTTY);
-  let lastDecile = -1;
   let lastFile = '';
-  let lastDraw = 0;
+  let download = downloadProgress(out, '');
   return (p) => {
-    if (p.file !== lastFile) { lastFile = p.file; lastDecile = -1; }
+    if (p.file !== lastFile) { lastFile = p.file; download = downloadProgress(out, p.file); }
     if (p.phase === 'download') {
-      const pct = p.total ? Math.floor((100 * p.bytes) / p.total) : null;
-      const text = `${p.file}: ${formatBytes(p.bytes)}${p.total ? ` / ${formatBytes(p.total)} (${pct}%)` : ''}`;
-      if (tty) {
-        const now = Date.now();
-        // Redrawing on every chunk would flood the terminal; a few times per second is enough.
-        if (now - lastDraw > 200 || p.bytes === p.total) { out.write(`\r\x1b[K${text}`); lastDraw = now; }
-      } else {
-        const decile = pct === null ? Math.floor(p.bytes / 1e8) : Math.floor(pct / 10);
-        if (decile !== lastDecile) { out.write(`${text}\n`); lastDecile = decile; }
-      }
+      download(p.bytes, p.total);
       return;
     }
     const message = {
@@ -57,7 +42,7 @@ function progressPrinter(io: CliIO): (p: FetchProgress) => void {
       done: `${p.file}: done`,
       skipped: `${p.file}: already complete, skipped`,
     }[p.phase];
-    out.write(`${tty ? '\r\x1b[K' : ''}${message}\n`);
+    out.write(`${out.isTTY ? '\r\x1b[K' : ''}${message}\n`);
   };
 }
 
@@ -66,52 +51,35 @@ export const dataBappsFetchCommand: CliCommand = {
   summary: 'Download and unpack the BAPPS 2AFC/JND dataset (resumable)',
   usage,
   async run(argv, io) {
-    let values: { dir?: string; 'val-only'?: boolean; 'base-url'?: string; 'keep-archives'?: boolean; help?: boolean };
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          dir: { type: 'string' },
-          'val-only': { type: 'boolean' },
-          'base-url': { type: 'string' },
-          'keep-archives': { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (e) {
-      throw new PerceptError(`percept data bapps fetch: ${(e as Error).message}`, { hint: usage, exitCode: ExitCode.usage });
-    }
+    const { values } = parseCommandArgs(fail, {
+      args: argv,
+      options: {
+        dir: { type: 'string' },
+        'val-only': { type: 'boolean' },
+        'base-url': { type: 'string' },
+        'keep-archives': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return ExitCode.ok;
     }
-    if (!values.dir) throw new PerceptError('percept data bapps fetch: --dir <folder> is required', { hint: usage, exitCode: ExitCode.usage });
+    if (!values.dir) fail('--dir <folder> is required');
     const dir = resolve(io.cwd, values.dir);
-    const controller = new AbortController();
-    const onSignal = () => controller.abort(new PerceptError('Interrupted; run the command again to resume.', { exitCode: ExitCode.interrupted }));
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    try {
-      const fetched = await fetchBapps({
-        dir,
-        valOnly: values['val-only'],
-        baseUrl: values['base-url'],
-        keepArchives: values['keep-archives'],
-        onProgress: progressPrinter(io),
-        signal: controller.signal,
-      });
-      for (const f of fetched) io.stdout.write(`${f.file}\t${f.bytes}\tsha256:${f.sha256}${f.cached ? '\t(cached)' : ''}\n`);
-      io.stdout.write(`BAPPS is ready in ${dir}\n`);
-      return ExitCode.ok;
-    } catch (e) {
-      if (controller.signal.aborted) throw controller.signal.reason;
-      throw e;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    const fetched = await withInterrupt('Interrupted; run the command again to resume.', (signal) => fetchBapps({
+      dir,
+      valOnly: values['val-only'],
+      baseUrl: values['base-url'],
+      keepArchives: values['keep-archives'],
+      onProgress: progressPrinter(io),
+      signal,
+    }));
+    for (const f of fetched) io.stdout.write(`${f.file}\t${f.bytes}\tsha256:${f.sha256}${f.cached ? '\t(cached)' : ''}\n`);
+    io.stdout.write(`BAPPS is ready in ${dir}\n`);
+    return ExitCode.ok;
   },
 };
 

@@ -2,11 +2,11 @@
  * `percept data synth-2afc`: writes a synthetic BAPPS-layout dataset (ordinal or simulated-observer
  * judges, never human ones) with @percept/distortions.
  */
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { ExitCode, PerceptError } from '@percept/core';
+import { ExitCode } from '@percept/core';
 import { synthTwoAfc } from '@percept/distortions';
 import type { CliCommand, CliIO } from '../command.js';
+import { type Fail, parseCommandArgs, parseNumberFlag, statusLine, usageFailer, withInterrupt } from '../command-helpers.js';
 
 const usage = `Usage: percept data synth-2afc -o <dir> [--images <dir>] [--count N] [--size 64] [--subsets a,b]
                                [--seed S] [--soft-judges K] [--observer-noise S] [--min-gap G]
@@ -33,33 +33,20 @@ Options:
       --jnd                 also write JND pairs (same = severity <= --jnd-threshold, default 0.1)
       --split val|train     2AFC split folder (default val)`;
 
-function fail(message: string): never {
-  throw new PerceptError(`percept data synth-2afc: ${message}`, { hint: usage, exitCode: ExitCode.usage });
-}
+// Annotated so that TypeScript narrows after fail(...) calls (it returns never).
+const fail: Fail = usageFailer('data synth-2afc', usage);
 
 function num(text: string | undefined, flag: string, integer: boolean): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) fail(`${flag} must be ${integer ? 'an integer' : 'a number'}, got "${text}"`);
-  return v;
+  return parseNumberFlag(text, flag, fail, { integer });
 }
 
+/** "done/total items (pct%)", redrawn on a TTY and printed every 10% elsewhere. */
 function progress(io: CliIO): (done: number, total: number) => void {
-  const tty = Boolean(io.stderr.isTTY);
-  let lastDecile = -1;
-  let lastDraw = 0;
+  const line = statusLine(io.stderr, 100);
   return (done, total) => {
     const pct = Math.floor((100 * done) / total);
-    if (tty) {
-      const now = Date.now();
-      if (now - lastDraw > 100 || done === total) {
-        io.stderr.write(`\r\x1b[K${done}/${total} items (${pct}%)${done === total ? '\n' : ''}`);
-        lastDraw = now;
-      }
-    } else if (Math.floor(pct / 10) !== lastDecile) {
-      lastDecile = Math.floor(pct / 10);
-      io.stderr.write(`${done}/${total} items (${pct}%)\n`);
-    }
+    line.update(`${done}/${total} items (${pct}%)`, Math.floor(pct / 10), done === total);
+    if (line.tty && done === total) io.stderr.write('\n');
   };
 }
 
@@ -68,33 +55,28 @@ export const dataSynth2afcCommand: CliCommand = {
   summary: 'Write a synthetic BAPPS-layout 2AFC/JND dataset (judges from distortion severities, not humans)',
   usage,
   async run(argv, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          output: { type: 'string', short: 'o' },
-          images: { type: 'string' },
-          count: { type: 'string' },
-          size: { type: 'string' },
-          subsets: { type: 'string' },
-          seed: { type: 'string' },
-          'soft-judges': { type: 'string' },
-          'observer-noise': { type: 'string' },
-          'min-gap': { type: 'string' },
-          'shared-seed': { type: 'boolean' },
-          'compose-fraction': { type: 'string' },
-          jnd: { type: 'boolean' },
-          'jnd-threshold': { type: 'string' },
-          split: { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (e) {
-      fail((e as Error).message);
-    }
+    const { values } = parseCommandArgs(fail, {
+      args: argv,
+      options: {
+        output: { type: 'string', short: 'o' },
+        images: { type: 'string' },
+        count: { type: 'string' },
+        size: { type: 'string' },
+        subsets: { type: 'string' },
+        seed: { type: 'string' },
+        'soft-judges': { type: 'string' },
+        'observer-noise': { type: 'string' },
+        'min-gap': { type: 'string' },
+        'shared-seed': { type: 'boolean' },
+        'compose-fraction': { type: 'string' },
+        jnd: { type: 'boolean' },
+        'jnd-threshold': { type: 'string' },
+        split: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return ExitCode.ok;
@@ -103,40 +85,28 @@ export const dataSynth2afcCommand: CliCommand = {
     if (values.split !== undefined && values.split !== 'val' && values.split !== 'train') fail(`--split must be val or train, got "${values.split}"`);
     const subsets = values.subsets?.split(',').map((s) => s.trim()).filter(Boolean);
     if (subsets && subsets.length === 0) fail('--subsets is empty');
-    const controller = new AbortController();
-    const onSignal = () => controller.abort(new PerceptError('Interrupted; no partial subset was left behind.', { exitCode: ExitCode.interrupted }));
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    try {
-      const res = await synthTwoAfc({
-        out: resolve(io.cwd, values.output),
-        images: values.images === undefined ? undefined : resolve(io.cwd, values.images),
-        count: num(values.count, '--count', true),
-        size: num(values.size, '--size', true),
-        subsets,
-        seed: num(values.seed, '--seed', true),
-        softJudges: num(values['soft-judges'], '--soft-judges', true),
-        observerNoise: num(values['observer-noise'], '--observer-noise', false),
-        minGap: num(values['min-gap'], '--min-gap', false),
-        sharedSeed: values['shared-seed'],
-        composeFraction: num(values['compose-fraction'], '--compose-fraction', false),
-        jnd: values.jnd,
-        jndThreshold: num(values['jnd-threshold'], '--jnd-threshold', false),
-        split: values.split as 'val' | 'train' | undefined,
-        onProgress: progress(io),
-        signal: controller.signal,
-      });
-      io.stdout.write(`wrote ${res.subsets.length} subset(s) x ${res.count} triplets${res.jnd ? ' (+ JND pairs)' : ''} to ${res.root}\n`);
-      io.stdout.write(`subsets: ${res.subsets.join(', ')}\n`);
-      io.stdout.write('These judges are synthetic (from distortion severities), not human judgments; see README.md there.\n');
-      return ExitCode.ok;
-    } catch (e) {
-      if (controller.signal.aborted) throw controller.signal.reason;
-      throw e;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    const options = {
+      out: resolve(io.cwd, values.output),
+      images: values.images === undefined ? undefined : resolve(io.cwd, values.images),
+      count: num(values.count, '--count', true),
+      size: num(values.size, '--size', true),
+      subsets,
+      seed: num(values.seed, '--seed', true),
+      softJudges: num(values['soft-judges'], '--soft-judges', true),
+      observerNoise: num(values['observer-noise'], '--observer-noise', false),
+      minGap: num(values['min-gap'], '--min-gap', false),
+      sharedSeed: values['shared-seed'],
+      composeFraction: num(values['compose-fraction'], '--compose-fraction', false),
+      jnd: values.jnd,
+      jndThreshold: num(values['jnd-threshold'], '--jnd-threshold', false),
+      split: values.split as 'val' | 'train' | undefined,
+      onProgress: progress(io),
+    };
+    const res = await withInterrupt('Interrupted; no partial subset was left behind.', (signal) => synthTwoAfc({ ...options, signal }));
+    io.stdout.write(`wrote ${res.subsets.length} subset(s) x ${res.count} triplets${res.jnd ? ' (+ JND pairs)' : ''} to ${res.root}\n`);
+    io.stdout.write(`subsets: ${res.subsets.join(', ')}\n`);
+    io.stdout.write('These judges are synthetic (from distortion severities), not human judgments; see README.md there.\n');
+    return ExitCode.ok;
   },
 };
 

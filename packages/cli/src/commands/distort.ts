@@ -1,12 +1,12 @@
 /**
  * `percept distort`: applies one distortion of @percept/distortions to an image file.
  */
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { ExitCode, PerceptError } from '@percept/core';
 import { applyDistortion, describeSeverity, getDistortion, traditionalDistortions, allDistortions } from '@percept/distortions';
 import { readImage, writePng } from '@percept/images';
 import type { CliCommand } from '../command.js';
+import { type Fail, parseCommandArgs, parseNumberFlag, usageFailer } from '../command-helpers.js';
 
 const usage = `Usage: percept distort <in.png> --distortion <name> --severity <0..1> [--seed <int>] [--option key=value ...] -o <out.png>
        percept distort --list
@@ -24,10 +24,13 @@ Options:
 
 Prints the physical parameters the severity maps to. Docs: docs/distortions.md.`;
 
+// Annotated so that TypeScript narrows after fail(...) calls (it returns never).
+const fail: Fail = usageFailer('distort', usage);
+
 /** "key=value" -> [key, parsed value]. */
 function parseOption(text: string): [string, unknown] {
   const eq = text.indexOf('=');
-  if (eq <= 0) throw new PerceptError(`percept distort: --option expects key=value, got "${text}"`, { hint: usage, exitCode: ExitCode.usage });
+  if (eq <= 0) fail(`--option expects key=value, got "${text}"`);
   const key = text.slice(0, eq);
   const raw = text.slice(eq + 1);
   try {
@@ -37,40 +40,25 @@ function parseOption(text: string): [string, unknown] {
   }
 }
 
-function parseNumber(text: string | undefined, flag: string, integer: boolean): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-    throw new PerceptError(`percept distort: ${flag} must be ${integer ? 'an integer' : 'a number'}, got "${text}"`, { hint: usage, exitCode: ExitCode.usage });
-  }
-  return v;
-}
-
 export const distortCommand: CliCommand = {
   name: 'distort',
   summary: 'Apply a BAPPS-style distortion (blur, noise, jpeg, warps, ...) to an image',
   usage,
   async run(argv, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        options: {
-          distortion: { type: 'string', short: 'd' },
-          severity: { type: 'string', short: 's' },
-          seed: { type: 'string' },
-          option: { type: 'string', multiple: true },
-          output: { type: 'string', short: 'o' },
-          list: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-        allowPositionals: true,
-      });
-    } catch (e) {
-      throw new PerceptError(`percept distort: ${(e as Error).message}`, { hint: usage, exitCode: ExitCode.usage });
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandArgs(fail, {
+      args: argv,
+      options: {
+        distortion: { type: 'string', short: 'd' },
+        severity: { type: 'string', short: 's' },
+        seed: { type: 'string' },
+        option: { type: 'string', multiple: true },
+        output: { type: 'string', short: 'o' },
+        list: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return ExitCode.ok;
@@ -81,15 +69,13 @@ export const distortCommand: CliCommand = {
       io.stdout.write(`\n${traditionalDistortions.length} BAPPS traditional distortions, plus lowpass and compose.\n`);
       return ExitCode.ok;
     }
-    if (positionals.length !== 1) {
-      throw new PerceptError(`percept distort: expected exactly one input image, got ${positionals.length}`, { hint: usage, exitCode: ExitCode.usage });
-    }
-    if (!values.distortion) throw new PerceptError('percept distort: --distortion <name> is required', { hint: usage, exitCode: ExitCode.usage });
-    if (values.severity === undefined) throw new PerceptError('percept distort: --severity <0..1> is required', { hint: usage, exitCode: ExitCode.usage });
-    if (!values.output) throw new PerceptError('percept distort: -o <out.png> is required', { hint: usage, exitCode: ExitCode.usage });
+    if (positionals.length !== 1) fail(`expected exactly one input image, got ${positionals.length}`);
+    if (!values.distortion) fail('--distortion <name> is required');
+    if (values.severity === undefined) fail('--severity <0..1> is required');
+    if (!values.output) fail('-o <out.png> is required');
     const def = getDistortion(values.distortion);
-    const severity = parseNumber(values.severity, '--severity', false)!;
-    const seed = parseNumber(values.seed, '--seed', true) ?? 0;
+    const severity = parseNumberFlag(values.severity, '--severity', fail)!;
+    const seed = parseNumberFlag(values.seed, '--seed', fail, { integer: true }) ?? 0;
     const options = Object.fromEntries((values.option ?? []).map(parseOption));
     for (const reserved of ['severity', 'seed']) {
       if (reserved in options) throw new PerceptError(`percept distort: set ${reserved} with --${reserved}, not --option`, { exitCode: ExitCode.usage });

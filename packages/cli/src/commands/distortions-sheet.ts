@@ -1,12 +1,12 @@
 /**
  * `percept distortions sheet`: every distortion at a few severities on one image, as a labelled PNG grid.
  */
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { ExitCode, PerceptError, type ImageBatch } from '@percept/core';
+import { ExitCode, type ImageBatch } from '@percept/core';
 import { proceduralImage, renderDistortionSheet } from '@percept/distortions';
 import { centerCrop, readImage, resizeShorter, writePng } from '@percept/images';
 import type { CliCommand } from '../command.js';
+import { type Fail, parseCommandArgs, parseNumberFlag, usageFailer } from '../command-helpers.js';
 
 const usage = `Usage: percept distortions sheet [-i <image>] -o <sheet.png> [--size <px>] [--seed <int>] [--severities 0.25,0.5,1]
 
@@ -21,15 +21,11 @@ Options:
       --seed <int>            seed of the distortions and of the procedural image (default 0)
       --severities <list>     comma-separated severities in [0,1] (default 0.25,0.5,1)`;
 
-function fail(message: string): never {
-  throw new PerceptError(`percept distortions sheet: ${message}`, { hint: usage, exitCode: ExitCode.usage });
-}
+// Annotated so that TypeScript narrows after fail(...) calls (it returns never).
+const fail: Fail = usageFailer('distortions sheet', usage);
 
 function int(text: string | undefined, flag: string, min: number, max: number, def: number): number {
-  if (text === undefined) return def;
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < min || v > max) fail(`${flag} must be an integer in ${min}..${max}, got "${text}"`);
-  return v;
+  return parseNumberFlag(text, flag, fail, { integer: true, min, max }) ?? def;
 }
 
 export const distortionsSheetCommand: CliCommand = {
@@ -37,24 +33,19 @@ export const distortionsSheetCommand: CliCommand = {
   summary: 'Render every distortion at 3 severities on one image as a labelled PNG grid',
   usage,
   async run(argv, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          image: { type: 'string', short: 'i' },
-          output: { type: 'string', short: 'o' },
-          size: { type: 'string' },
-          seed: { type: 'string' },
-          severities: { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (e) {
-      fail((e as Error).message);
-    }
+    const { values } = parseCommandArgs(fail, {
+      args: argv,
+      options: {
+        image: { type: 'string', short: 'i' },
+        output: { type: 'string', short: 'o' },
+        size: { type: 'string' },
+        seed: { type: 'string' },
+        severities: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return ExitCode.ok;
