@@ -7,8 +7,8 @@ export { openTwoAfc, openJnd, TwoAfcReader, JndReader, LOAD_SIZE } from './reade
 export type { TwoAfcBatch, JndBatch, BappsReadOptions, TwoAfcReadOptions } from './reader.js';
 export { fetchBapps, downloadResumable, markerPath, BAPPS_ARCHIVES, BAPPS_BASE_URL } from './fetch.js';
 export type { FetchBappsOptions, FetchProgress, FetchedArchive, BappsArchive } from './fetch.js';
-export { perceptualScoreJob, runPerceptualScore } from './perceptual-score.js';
-export { parseScoreOptions, scoreOptionsSchema, scoreOutputsSchema } from './job-options.js';
+export { perceptualScoreJob, runPerceptualScore, describeModel, throwIfAborted } from './perceptual-score.js';
+export { parseScoreOptions, scoreOptionsSchema, scoreOutputsSchema, useWith, useWithSchema } from './job-options.js';
 export type { ScoreOptions, DistanceSpec, UseWith } from './job-options.js';
 export { resolveLinWeights, pretrainedLinPath, linWeightsFromTensors, LPIPS_NET } from './lin-weights.js';
 export type { LinWeights } from './lin-weights.js';

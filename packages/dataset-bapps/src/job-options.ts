@@ -141,14 +141,15 @@ export const scoreOutputsSchema: JSONSchema = {
   required: ['ps', 'paperPS', 'subsets', 'counts', 'distances'],
 };
 
-function fail(field: string, expected: string, got: unknown): never {
-  throw new InputError(`perceptual-score: option "${field}" must be ${expected}, got ${JSON.stringify(got)}`);
+function fail(field: string, expected: string, got: unknown, job = 'perceptual-score'): never {
+  throw new InputError(`${job}: option "${field}" must be ${expected}, got ${JSON.stringify(got)}`);
 }
 
-export function useWith(v: unknown, field: string, job = "perceptual-score"): UseWith {
-  if (!v || typeof v !== 'object' || typeof (v as UseWith).use !== 'string') fail(field, 'an object { use, with }', v);
+/** Validates a `{ use, with }` option; errors name `job` (other jobs reuse this). */
+export function useWith(v: unknown, field: string, job = 'perceptual-score'): UseWith {
+  if (!v || typeof v !== 'object' || typeof (v as UseWith).use !== 'string') fail(field, 'an object { use, with }', v, job);
   const w = (v as { with?: unknown }).with ?? {};
-  if (typeof w !== 'object' || w === null || Array.isArray(w)) fail(`${field}.with`, 'an object', w);
+  if (typeof w !== 'object' || w === null || Array.isArray(w)) fail(`${field}.with`, 'an object', w, job);
   return { use: (v as UseWith).use, with: w as Record<string, unknown> };
 }
 

@@ -10,13 +10,12 @@
 import { readdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
-  concatBatches, ExitCode, InputError, PerceptError,
+  concatBatches, InputError, PerceptError,
   type Distance, type FeatureExtractor, type Features, type HostTensor, type JobContext, type JobContribution, type JSONSchema, type JsonValue,
 } from '@percept/core';
-import { openTwoAfc } from '@percept/dataset-bapps';
+import { describeModel, openTwoAfc, throwIfAborted, useWith, useWithSchema, type UseWith } from '@percept/dataset-bapps';
 import { MarginAccumulator, type MarginResult } from './margin.js';
 
-interface UseWith { use: string; with: Record<string, unknown> }
 interface DistanceSpec extends UseWith { id: string }
 
 export interface SensitivityOptions {
@@ -31,13 +30,6 @@ export interface SensitivityOptions {
   limit: number | null;
   onError: 'fail' | 'skip';
 }
-
-const useWithSchema = (what: string): JSONSchema => ({
-  type: 'object',
-  properties: { use: { type: 'string', description: `Registered ${what} name.` }, with: { type: 'object', default: {} } },
-  required: ['use'],
-  additionalProperties: false,
-});
 
 export const sensitivityOptionsSchema: JSONSchema = {
   type: 'object',
@@ -97,15 +89,10 @@ export const sensitivityOutputsSchema: JSONSchema = {
   required: ['subsets', 'unanimous', 'distances'],
 };
 
-function fail(field: string, expected: string, got: unknown): never {
-  throw new InputError(`distortion-sensitivity: option "${field}" must be ${expected}, got ${JSON.stringify(got)}`);
-}
+const JOB = 'distortion-sensitivity';
 
-function useWith(v: unknown, field: string): UseWith {
-  if (!v || typeof v !== 'object' || typeof (v as UseWith).use !== 'string') fail(field, 'an object { use, with }', v);
-  const w = (v as { with?: unknown }).with ?? {};
-  if (typeof w !== 'object' || w === null || Array.isArray(w)) fail(`${field}.with`, 'an object', w);
-  return { use: (v as UseWith).use, with: w as Record<string, unknown> };
+function fail(field: string, expected: string, got: unknown): never {
+  throw new InputError(`${JOB}: option "${field}" must be ${expected}, got ${JSON.stringify(got)}`);
 }
 
 export function parseSensitivityOptions(raw: Record<string, unknown>, baseDir: string): SensitivityOptions {
@@ -118,12 +105,12 @@ export function parseSensitivityOptions(raw: Record<string, unknown>, baseDir: s
     if (!Array.isArray(raw.subsets) || raw.subsets.length === 0 || !raw.subsets.every((s) => typeof s === 'string')) fail('subsets', 'a non-empty array of subset names', raw.subsets);
     subsets = [...(raw.subsets as string[])];
   }
-  const backbone = raw.backbone == null ? undefined : useWith(raw.backbone, 'backbone');
-  const backend = raw.backend === undefined ? { use: 'onnx', with: {} } : useWith(raw.backend, 'backend');
+  const backbone = raw.backbone == null ? undefined : useWith(raw.backbone, 'backbone', JOB);
+  const backend = raw.backend === undefined ? { use: 'onnx', with: {} } : useWith(raw.backend, 'backend', JOB);
   if (!Array.isArray(raw.distances) || raw.distances.length === 0) fail('distances', 'a non-empty array of { use, with }', raw.distances);
   const taken = new Set<string>();
   const distances = raw.distances.map((d, i) => {
-    const uw = useWith(d, `distances[${i}]`);
+    const uw = useWith(d, `distances[${i}]`, JOB);
     const given = (d as { id?: unknown }).id;
     if (given !== undefined && (typeof given !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(given))) fail(`distances[${i}].id`, 'a name of letters, digits, "_", "." or "-"', given);
     let id = typeof given === 'string' ? given : uw.use;
@@ -192,7 +179,7 @@ export async function runDistortionSensitivity(raw: Record<string, unknown>, ctx
       const spec = await ctx.registry.get('backbone', opts.backbone.use).build(opts.backbone.with, { baseDir: ctx.baseDir });
       const backend = await ctx.registry.get('backend', opts.backend.use).create(opts.backend.with);
       extractor = await backend.load(spec, { maxBatch: 3 * opts.batchSize });
-      ctx.record('backbone', { use: opts.backbone.use, with: JSON.parse(JSON.stringify(opts.backbone.with)) as JsonValue, kind: spec.kind, name: spec.name });
+      ctx.record('backbone', { use: opts.backbone.use, with: JSON.parse(JSON.stringify(opts.backbone.with)) as JsonValue, ...describeModel(spec) });
       ctx.record('engine', JSON.parse(JSON.stringify(extractor.info())) as JsonValue);
     }
     const active: Active[] = [];
@@ -208,9 +195,7 @@ export async function runDistortionSensitivity(raw: Record<string, unknown>, ctx
     let done = 0;
     ctx.progress(0, reader.size, 'triplets');
     for await (const batch of reader) {
-      if (ctx.signal.aborted) {
-        throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new PerceptError(`${ctx.stepId}: interrupted`, { exitCode: ExitCode.interrupted });
-      }
+      throwIfAborted(ctx);
       const n = batch.names.length;
       let fRef: Features | undefined, fP0: Features | undefined, fP1: Features | undefined;
       if (extractor) {
