@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ExitCode, PerceptError, perceptHome } from '@percept/core';
+import { downloadProgress } from '../command-helpers.js';
 import { ZOO_ENTRIES, fetchZooEntry, findZooEntry, zooCachePath, zooStatus, type ZooEntry } from '@percept/backbones';
 import type { CliCommand, CliIO } from '../command.js';
 
@@ -87,20 +88,9 @@ async function fetchAll(ids: string[], force: boolean, baseUrl: string | undefin
   process.once('SIGINT', onSignal);
   try {
     for (const entry of entries) {
-      let lastDraw = 0;
-      let lastDecile = -1;
       const got = await fetchZooEntry(entry, {
         env: io.env, force, ...(baseUrl ? { baseUrl } : {}), signal: controller.signal,
-        onBytes: (bytes, total) => {
-          const text = `${entry.id}: ${formatBytes(bytes)}${total ? ` / ${formatBytes(total)} (${Math.floor((100 * bytes) / total)}%)` : ''}`;
-          if (io.stderr.isTTY) {
-            const now = Date.now();
-            if (now - lastDraw > 200 || bytes === total) { io.stderr.write(`\r\x1b[K${text}`); lastDraw = now; }
-          } else {
-            const decile = total ? Math.floor((10 * bytes) / total) : Math.floor(bytes / 1e8);
-            if (decile !== lastDecile) { io.stderr.write(`${text}\n`); lastDecile = decile; }
-          }
-        },
+        onBytes: downloadProgress(io.stderr, entry.id),
       });
       if (io.stderr.isTTY && !got.cached) io.stderr.write('\n');
       io.stdout.write(`${entry.id}\t${got.path}\t${got.bytes}\tsha256:${got.sha256}${got.cached ? '\t(cached)' : entry.sha256 ? '\t(verified)' : '\t(no pinned hash)'}\n`);
