@@ -28,4 +28,5 @@ export { echoJob } from './jobs/echo.js';
 export { writeTextJob } from './jobs/write-text.js';
 export { checksumJob } from './jobs/checksum.js';
 export * from './workflow/overrides.js';
+export * from './workflow/profiles.js';
 export * from './download.js';

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
-  ExitCode, LocalEngine, MANIFEST_FILE, PerceptError, newRunId, planWorkflow, runDirOf, type Manifest, type RunStatus,
+  ExitCode, LocalEngine, MANIFEST_FILE, PerceptError, newRunId, overridesWithProfile, planWorkflow, runDirOf, type Manifest, type RunStatus,
 } from '@percept/core';
 import { positiveInt, withUsageErrors } from '../args.js';
 import type { CliCommand, CliIO } from '../command.js';
@@ -22,6 +22,7 @@ Options:
   --cache-dir <dir>      the cell cache (default: $PERCEPT_CACHE, else .percept/cache beside the runs dir)
   --no-cache             neither read nor write the cache
   --set <path=value>     override a field, e.g. --set steps.score.with.batch=8 (repeatable)
+  --profile <name>       apply the workflow's named "profiles" overrides first (e.g. smoke); --set wins
   --grace <ms>           after Ctrl-C, how long to wait for running cells (default 10000)
 
 Exit codes: 0 success, 2 usage, 3 invalid workflow, 4 a step failed, 130 interrupted.`;
@@ -73,11 +74,13 @@ export const runCommand: CliCommand = {
       'cache-dir': { type: 'string' },
       'no-cache': { type: 'boolean' },
       set: { type: 'string', multiple: true },
+      profile: { type: 'string' },
       grace: { type: 'string' },
     }, allowPositionals: true, strict: true }),
     );
     if (positionals.length !== 1) throw new PerceptError('run: expected exactly one workflow file.', { exitCode: ExitCode.usage, hint: usage.split('\n')[0] });
-    const prepared = await prepareWorkflow(positionals[0], { cwd: io.cwd, env: io.env, sets: values.set });
+    const sets = overridesWithProfile(resolve(io.cwd, positionals[0]), values.profile, values.set);
+    const prepared = await prepareWorkflow(positionals[0], { cwd: io.cwd, env: io.env, sets });
     const plan = planWorkflow(prepared.workflow, { file: prepared.file, text: prepared.text, registry: prepared.registry, env: io.env, overrides: prepared.overrides });
 
     let runsDir = resolve(io.cwd, values['runs-dir'] ?? 'runs');

@@ -74,6 +74,24 @@ export function buildWorkflowSchema(registry: Registry): JSONSchema {
         description: 'Extra plugins: npm package names, or paths relative to this file.',
       },
       concurrency: { type: 'integer', minimum: 1, description: 'How many cells may run at once (default 1).' },
+      profiles: {
+        type: 'object',
+        description: 'Named override sets chosen with `percept run|validate --profile <name>`, applied before validation like `--set` (an explicit `--set` wins).',
+        propertyNames: { pattern: WORKFLOW_NAME_PATTERN },
+        additionalProperties: {
+          type: 'object',
+          required: ['set'],
+          additionalProperties: false,
+          properties: {
+            description: { type: 'string' },
+            set: {
+              type: 'object',
+              description: 'Dotted path from the workflow root (as for --set) -> JSON value, e.g. {"steps.train.with.steps": 20}.',
+              propertyNames: { pattern: '^[^.]+(\\.[^.]+)*$' },
+            },
+          },
+        },
+      },
       steps: {
         type: 'object',
         minProperties: 1,

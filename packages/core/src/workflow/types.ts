@@ -25,5 +25,7 @@ export interface Workflow {
   description?: string;
   plugins?: string[];
   concurrency?: number;
+  /** Named override sets selected with `--profile` (see workflow/profiles.ts). */
+  profiles?: Record<string, { description?: string; set: Record<string, JsonValue> }>;
   steps: Record<string, WorkflowStep>;
 }
