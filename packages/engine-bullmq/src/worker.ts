@@ -1,0 +1,112 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { UnrecoverableError, type Job, type Worker } from 'bullmq';
+import type { Logger } from '@percept/core';
+import { openBroker, type Broker } from './broker.js';
+import { cellQueueName, type CellJobData, type CellJobResult, type CellQueueName, type ChildMessage, type ChildStart } from './protocol.js';
+
+export interface WorkerOptions {
+  broker: string | Broker;
+  queue?: CellQueueName;
+  concurrency?: number;
+  /** A module exporting createRegistry(); default: this package's (core + workflow plugins). */
+  registryModule?: string;
+  /** How long a job's lock lasts without renewal, ms. Short in tests, the BullMQ default (30 s) otherwise. */
+  lockDurationMs?: number;
+  /** How often stalled jobs (whose worker died) are looked for, ms. */
+  stalledIntervalMs?: number;
+  log?: Logger;
+  /** Extra environment for cell processes (e.g. CUDA_VISIBLE_DEVICES). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Stops taking jobs, waits for the running cells, then disconnects. */
+  drain(): Promise<void>;
+  /** Kills running cells at once and disconnects (their jobs go back to the queue as stalled). */
+  kill(): Promise<void>;
+}
+
+const childEntry = fileURLToPath(new URL('./cell-process.js', import.meta.url));
+const defaultRegistry = fileURLToPath(new URL('./registry.js', import.meta.url));
+
+/**
+ * A BullMQ worker that runs each cell job in a forked child process. It kills the child when
+ * the job's lock is lost (another worker may already have it) or the job is cancelled, keeps
+ * progress updates best-effort, and maps deterministic errors to UnrecoverableError.
+ */
+export function startWorker(opts: WorkerOptions): RunningWorker {
+  const broker = typeof opts.broker === 'string' ? openBroker(opts.broker) : opts.broker;
+  const children = new Map<string, ChildProcess>();
+  const me = `${hostname()}:${process.pid}`;
+  const log = opts.log;
+
+  const processor = async (job: Job<CellJobData, CellJobResult>, _token?: string, signal?: AbortSignal): Promise<CellJobResult> => {
+    const id = job.id!;
+    const child = fork(childEntry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...opts.env }, serialization: 'json' });
+    children.set(id, child);
+    log?.info(`${job.data.label}: started (attempt ${job.attemptsMade + 1})`);
+    try {
+      return await new Promise<CellJobResult>((resolve, reject) => {
+        let settled = false;
+        const finish = (f: () => void) => { if (!settled) { settled = true; f(); } };
+        const onAbort = () => {
+          child.kill('SIGKILL');
+          finish(() => reject(new Error(`${job.data.label}: cancelled (${String(signal?.reason ?? 'lock lost')})`)));
+        };
+        if (signal?.aborted) onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        child.on('message', (m: ChildMessage) => {
+          if (m.type === 'progress') {
+            // The broker may blip: a lost progress update must never fail the job.
+            job.updateProgress({ done: m.done, total: m.total, unit: m.unit, ...(m.message ? { message: m.message } : {}) }).catch(() => {});
+          } else if (m.type === 'log') {
+            log?.[m.level](`${job.data.label}: ${m.message}`);
+            job.log(`[${m.level}] ${m.message}`).catch(() => {});
+          } else if (m.type === 'done') {
+            finish(() => resolve({ ...m.result, worker: me }));
+          } else if (m.type === 'error') {
+            finish(() => reject(m.deterministic ? new UnrecoverableError(m.message) : new Error(m.message)));
+          }
+        });
+        child.on('exit', (code, sig) => {
+          finish(() => reject(new Error(`${job.data.label}: the cell process exited (${sig ?? `code ${code}`}) before finishing`)));
+        });
+        child.on('error', (e) => finish(() => reject(e)));
+        child.send({ type: 'start', data: job.data, registryModule: opts.registryModule ?? defaultRegistry } satisfies ChildStart);
+      });
+    } finally {
+      children.delete(id);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  };
+
+  const worker = broker.worker(cellQueueName(opts.queue ?? 'cpu'), processor as never, {
+    concurrency: Math.max(1, opts.concurrency ?? 1),
+    ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}),
+    ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}),
+    // A cell whose worker died twice is most likely killing its worker: let it fail.
+    maxStalledCount: 2,
+  });
+  worker.on('lockRenewalFailed', (ids: string[]) => {
+    for (const id of ids) {
+      log?.warn(`job ${id}: lock lost; killing its cell process (another worker may run it)`);
+      children.get(id)?.kill('SIGKILL');
+    }
+  });
+  // Connection errors are retried by the client; log them instead of crashing.
+  worker.on('error', (e) => log?.warn(`broker: ${e.message}`));
+
+  return {
+    worker,
+    drain: async () => {
+      await worker.close();
+    },
+    kill: async () => {
+      for (const c of children.values()) c.kill('SIGKILL');
+      await worker.close(true);
+    },
+  };
+}
