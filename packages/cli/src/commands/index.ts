@@ -11,6 +11,9 @@ import { pluginsCommand } from './plugins.js';
 import { runCommand } from './run.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
+import { workerCommand } from './worker.js';
+import { watchCommand } from './watch.js';
+import { dashboardCommand } from './dashboard.js';
 
 /** Every `percept` sub-command. Add a command by adding its module here. */
 export const commands: CliCommand[] = [
@@ -26,4 +29,7 @@ export const commands: CliCommand[] = [
   dataSynth2afcCommand,
   exportOnnxCommand,
   modelsCommand,
+  workerCommand,
+  watchCommand,
+  dashboardCommand,
 ];

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
-  ExitCode, LocalEngine, MANIFEST_FILE, PerceptError, newRunId, overridesWithProfile, planWorkflow, runDirOf, type Manifest, type RunStatus,
+  ExitCode, LocalEngine, MANIFEST_FILE, PerceptError, newRunId, overridesWithProfile, planWorkflow, runDirOf, type Engine, type Manifest, type RunStatus,
 } from '@percept/core';
 import { positiveInt, withUsageErrors } from '../args.js';
 import type { CliCommand, CliIO } from '../command.js';
@@ -24,6 +24,10 @@ Options:
   --set <path=value>     override a field, e.g. --set steps.score.with.batch=8 (repeatable)
   --profile <name>       apply the workflow's named "profiles" overrides first (e.g. smoke); --set wins
   --grace <ms>           after Ctrl-C, how long to wait for running cells (default 10000)
+  --engine <local|bullmq> where cells run (default local); bullmq farms them out to "percept worker"s
+  --broker <url>         the bullmq engine's broker: redis://host:6379 or postgres://user@host/db
+                         (default $PERCEPT_BROKER); the cache dir must be shared with the workers
+  --queue <cpu|gpu>      the bullmq queue the cells go to (default cpu)
 
 Exit codes: 0 success, 2 usage, 3 invalid workflow, 4 a step failed, 130 interrupted.`;
 
@@ -58,6 +62,22 @@ function latestRun(runsDir: string, name: string): string {
   return join(dir, runs[runs.length - 1].d);
 }
 
+/** --engine/--broker/--queue: the local engine, or the bullmq coordinator (loaded only when asked for). */
+async function chooseEngine(values: { engine?: string; broker?: string; queue?: string }, io: CliIO): Promise<Engine> {
+  const name = values.engine ?? 'local';
+  if (name === 'local') {
+    if (values.broker !== undefined || values.queue !== undefined) throw new PerceptError('run: --broker and --queue need --engine bullmq.', { exitCode: ExitCode.usage });
+    return new LocalEngine();
+  }
+  if (name !== 'bullmq') throw new PerceptError(`run: unknown --engine "${name}"; use "local" or "bullmq".`, { exitCode: ExitCode.usage });
+  const broker = values.broker ?? io.env.PERCEPT_BROKER;
+  if (!broker) throw new PerceptError('run: --engine bullmq needs --broker <url> (or PERCEPT_BROKER).', { exitCode: ExitCode.usage });
+  const queue = values.queue ?? 'cpu';
+  if (queue !== 'cpu' && queue !== 'gpu') throw new PerceptError(`run: --queue must be "cpu" or "gpu", got "${queue}".`, { exitCode: ExitCode.usage });
+  const { BullmqEngine } = await import('@percept/engine-bullmq');
+  return new BullmqEngine({ broker, queue });
+}
+
 const exitFor: Record<RunStatus, number> = { succeeded: ExitCode.ok, failed: ExitCode.stepFailed, interrupted: ExitCode.interrupted, running: ExitCode.internal };
 
 export const runCommand: CliCommand = {
@@ -76,6 +96,9 @@ export const runCommand: CliCommand = {
       set: { type: 'string', multiple: true },
       profile: { type: 'string' },
       grace: { type: 'string' },
+      engine: { type: 'string' },
+      broker: { type: 'string' },
+      queue: { type: 'string' },
     }, allowPositionals: true, strict: true }),
     );
     if (positionals.length !== 1) throw new PerceptError('run: expected exactly one workflow file.', { exitCode: ExitCode.usage, hint: usage.split('\n')[0] });
@@ -105,6 +128,8 @@ export const runCommand: CliCommand = {
     const graceMs = values.grace === undefined ? undefined : Number(values.grace);
     if (graceMs !== undefined && !(graceMs >= 0)) throw new PerceptError(`--grace must be a number of milliseconds, got "${values.grace}".`, { exitCode: ExitCode.usage });
 
+    const engine = await chooseEngine(values, io);
+
     const controller = new AbortController();
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals) => {
@@ -120,7 +145,7 @@ export const runCommand: CliCommand = {
     process.on('SIGTERM', onSignal);
     const renderer = new ProgressRenderer(io.stderr, { verbose: io.verbose });
     try {
-      const result = await new LocalEngine().run({
+      const result = await engine.run({
         plan, registry: prepared.registry, runsDir, runId, cacheDir, concurrency, signal: controller.signal, graceMs, resume,
         onEvent: (e) => renderer.handle(e),
       });
