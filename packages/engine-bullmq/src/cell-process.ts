@@ -3,20 +3,27 @@
  * event loop (a long synchronous kernel) cannot stop the worker renewing the job's lock; the
  * worker kills this process when the lock is lost or the job is cancelled.
  */
+import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isPerceptError, type Registry } from '@percept/core';
 import type { ChildMessage, ChildStart } from './protocol.js';
-import { runRemoteCell } from './remote-cell.js';
+import { runRemoteCell, scratchDirOf } from './remote-cell.js';
+
+let scratch: string | undefined;
 
 const send = (m: ChildMessage) => new Promise<void>((res) => (process.send ? process.send(m, () => res()) : res()));
 
 // When the worker dies (even by kill -9) the IPC channel closes: stop too, never run orphaned.
-process.on('disconnect', () => process.exit(70));
+process.on('disconnect', () => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  process.exit(70);
+});
 // Ctrl-C reaches the whole process group; the worker decides when this child stops.
 process.on('SIGINT', () => {});
 
 process.once('message', async (msg: ChildStart) => {
+  scratch = scratchDirOf(msg.data.cacheDir, msg.data.spec.cacheKey, process.pid);
   const controller = new AbortController();
   process.on('SIGTERM', () => controller.abort(new Error('cancelled by the worker')));
   try {

@@ -98,6 +98,15 @@ export class BullmqEngine implements Engine {
     const queue = broker.queue(cellQueueName(this.opts.queue ?? 'cpu'));
     const barriers = broker.queue(BARRIER_QUEUE);
     const flows = broker.flowProducer();
+    // The clients reconnect by themselves; without a listener their errors would be printed as
+    // unhandled, once per retry, while the broker is away.
+    let lastWarn = 0;
+    const onBrokerError = (e: Error) => {
+      if (Date.now() - lastWarn < 5000) return;
+      lastWarn = Date.now();
+      req.log?.warn(`broker ${broker.display}: ${e.message} (retrying)`);
+    };
+    for (const c of [queue, barriers, flows] as Array<{ on(ev: 'error', f: (e: Error) => void): unknown }>) c.on('error', onBrokerError);
     const upstream = new Map<string, UpstreamCell[]>();
     const failedSteps = new Set<string>();
     const blockedSteps = new Set<string>();

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CellCache, PerceptError, executeCell, type JobContext, type Logger, type Registry } from '@percept/core';
@@ -11,6 +10,14 @@ import type { CellJobData, CellJobResult } from './protocol.js';
  * the artifact in the cache by rename. Running a cell twice therefore leaves one entry, and the
  * scratch directory is removed either way.
  */
+/**
+ * The private run directory of one cell execution. Named by process id (not a random suffix) so
+ * the worker can remove it after killing the cell process, which gets no chance to clean up.
+ */
+export function scratchDirOf(cacheDir: string, cacheKey: string, pid: number): string {
+  return join(cacheDir, 'scratch', `${cacheKey}.${pid}`);
+}
+
 export async function runRemoteCell(
   data: CellJobData,
   env: { registry: Registry; signal: AbortSignal; log: Logger; progress: JobContext['progress'] },
@@ -18,7 +25,7 @@ export async function runRemoteCell(
   const cache = new CellCache(data.cacheDir);
   // A cached key means another delivery finished it: executeCell then only restores it.
   const hit = await cache.has(data.spec.cacheKey);
-  const scratch = join(data.cacheDir, 'scratch', `${data.spec.cacheKey}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  const scratch = scratchDirOf(data.cacheDir, data.spec.cacheKey, process.pid);
   try {
     for (const u of hit ? [] : data.upstream) {
       if (!(await cache.restore(u.cacheKey, join(scratch, u.dir)))) {

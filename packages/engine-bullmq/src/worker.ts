@@ -1,9 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { Logger } from '@percept/core';
 import { openBroker, type Broker } from './broker.js';
+import { scratchDirOf } from './remote-cell.js';
 import { cellQueueName, type CellJobData, type CellJobResult, type CellQueueName, type ChildMessage, type ChildStart } from './protocol.js';
 
 export interface WorkerOptions {
@@ -79,7 +81,13 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
       });
     } finally {
       children.delete(id);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      // A killed cell process leaves its scratch run directory behind.
+      if (child.pid) await rm(scratchDirOf(job.data.cacheDir, job.data.spec.cacheKey, child.pid), { recursive: true, force: true }).catch(() => {});
     }
   };
 
