@@ -57,7 +57,9 @@ export function openBroker(url: string): Broker {
     };
   }
   if (u.protocol === 'postgres:' || u.protocol === 'postgresql:') {
-    const connection = { connectionString: url };
+    // Every process may create the schema: BullMQ serializes migrations with an advisory lock,
+    // so the first coordinator or worker to connect sets the database up.
+    const connection = { connectionString: url, migrate: true };
     const factory = createPostgresBackend;
     return {
       kind: 'postgres',
