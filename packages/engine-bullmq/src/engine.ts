@@ -236,9 +236,17 @@ export class BullmqEngine implements Engine {
     // Watch the jobs until each one is final. The coordinator, not the barrier, decides when the
     // step is over, so a failed or vanished child can never leave the step waiting forever.
     while (remote.size && !signal.aborted) {
+      // Ask for the states in parallel batches: a sweep may have thousands of cells in flight.
+      const states = new Map<string, string>();
+      const ids = [...remote.keys()];
+      for (let k = 0; k < ids.length && !signal.aborted; k += 500) {
+        const chunk = ids.slice(k, k + 500);
+        const got = await Promise.all(chunk.map((id) => queue.getJobState(id).catch(() => 'unreachable')));
+        chunk.forEach((id, j) => states.set(id, got[j]));
+      }
       for (const [id, r] of [...remote]) {
         if (signal.aborted) break;
-        const state = await queue.getJobState(id).catch(() => 'unreachable' as const);
+        const state = states.get(id) ?? 'unreachable';
         const rec = recordOf.get(key(step.id, step.cells[r.index].key))!;
         if (state === 'active' && !r.active) {
           r.active = true;

@@ -42,25 +42,40 @@ const defaultRegistry = fileURLToPath(new URL('./registry.js', import.meta.url))
 export function startWorker(opts: WorkerOptions): RunningWorker {
   const broker = typeof opts.broker === 'string' ? openBroker(opts.broker) : opts.broker;
   const children = new Map<string, ChildProcess>();
+  let closing = false;
+  const stopIdle = () => { closing = true; for (const c of idle.splice(0)) c.kill('SIGTERM'); };
   const me = `${hostname()}:${process.pid}`;
   const log = opts.log;
 
+  // Idle cell processes, reused across jobs; a process that was killed or misbehaved is dropped.
+  const idle: ChildProcess[] = [];
+  const spawnChild = () => fork(childEntry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...opts.env }, serialization: 'json' });
+  const usable = (c: ChildProcess) => c.exitCode === null && c.signalCode === null && c.connected;
+
   const processor = async (job: Job<CellJobData, CellJobResult>, _token?: string, signal?: AbortSignal): Promise<CellJobResult> => {
     const id = job.id!;
-    const child = fork(childEntry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...opts.env }, serialization: 'json' });
-    children.set(id, child);
+    let child = idle.pop();
+    while (child && !usable(child)) child = idle.pop();
+    child ??= spawnChild();
+    const proc = child;
+    children.set(id, proc);
     log?.info(`${job.data.label}: started (attempt ${job.attemptsMade + 1})`);
+    let reusable = false;
     try {
-      return await new Promise<CellJobResult>((resolve, reject) => {
+      const result = await new Promise<CellJobResult>((resolve, reject) => {
         let settled = false;
-        const finish = (f: () => void) => { if (!settled) { settled = true; f(); } };
+        const cleanup = () => {
+          proc.off('message', onMessage);
+          proc.off('exit', onExit);
+          proc.off('error', onError);
+          signal?.removeEventListener('abort', onAbort);
+        };
+        const finish = (f: () => void) => { if (!settled) { settled = true; cleanup(); f(); } };
         const onAbort = () => {
-          child.kill('SIGKILL');
+          proc.kill('SIGKILL');
           finish(() => reject(new Error(`${job.data.label}: cancelled (${String(signal?.reason ?? 'lock lost')})`)));
         };
-        if (signal?.aborted) onAbort();
-        signal?.addEventListener('abort', onAbort, { once: true });
-        child.on('message', (m: ChildMessage) => {
+        const onMessage = (m: ChildMessage) => {
           if (m.type === 'progress') {
             // The broker may blip: a lost progress update must never fail the job.
             job.updateProgress({ done: m.done, total: m.total, unit: m.unit, ...(m.message ? { message: m.message } : {}) }).catch(() => {});
@@ -68,26 +83,36 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
             log?.[m.level](`${job.data.label}: ${m.message}`);
             job.log(`[${m.level}] ${m.message}`).catch(() => {});
           } else if (m.type === 'done') {
+            reusable = true;
             finish(() => resolve({ ...m.result, worker: me }));
           } else if (m.type === 'error') {
+            reusable = true;
             finish(() => reject(m.deterministic ? new UnrecoverableError(m.message) : new Error(m.message)));
           }
-        });
-        child.on('exit', (code, sig) => {
+        };
+        const onExit = (code: number | null, sig: string | null) =>
           finish(() => reject(new Error(`${job.data.label}: the cell process exited (${sig ?? `code ${code}`}) before finishing`)));
-        });
-        child.on('error', (e) => finish(() => reject(e)));
-        child.send({ type: 'start', data: job.data, registryModule: opts.registryModule ?? defaultRegistry } satisfies ChildStart);
+        const onError = (e: Error) => finish(() => reject(e));
+        if (signal?.aborted) return onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        proc.on('message', onMessage);
+        proc.on('exit', onExit);
+        proc.on('error', onError);
+        proc.send({ type: 'start', data: job.data, registryModule: opts.registryModule ?? defaultRegistry } satisfies ChildStart);
       });
+      return result;
     } finally {
       children.delete(id);
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGKILL');
-        await exited;
+      if (reusable && usable(proc) && !closing) idle.push(proc);
+      else {
+        if (proc.exitCode === null && proc.signalCode === null) {
+          const exited = new Promise((r) => proc.once('exit', r));
+          proc.kill('SIGKILL');
+          await exited;
+        }
+        // A killed cell process leaves its scratch run directory behind.
+        if (proc.pid) await rm(scratchDirOf(job.data.cacheDir, job.data.spec.cacheKey, proc.pid), { recursive: true, force: true }).catch(() => {});
       }
-      // A killed cell process leaves its scratch run directory behind.
-      if (child.pid) await rm(scratchDirOf(job.data.cacheDir, job.data.spec.cacheKey, child.pid), { recursive: true, force: true }).catch(() => {});
     }
   };
 
@@ -111,9 +136,11 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
     worker,
     drain: async () => {
       await worker.close();
+      stopIdle();
     },
     kill: async () => {
       for (const c of children.values()) c.kill('SIGKILL');
+      stopIdle();
       await worker.close(true);
     },
   };
