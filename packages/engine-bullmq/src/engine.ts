@@ -91,8 +91,20 @@ export class BullmqEngine implements Engine {
     };
     const manifestPath = join(runDir, MANIFEST_FILE);
     for (const f of await readdir(runDir).catch(() => [] as string[])) if (isAtomicTempFile(f)) await rm(join(runDir, f), { force: true });
-    const save = () => writeFileAtomicSync(manifestPath, canonicalJson(manifest, { pretty: true, what: 'manifest' }));
-    save();
+    const saveNow = () => writeFileAtomicSync(manifestPath, canonicalJson(manifest, { pretty: true, what: 'manifest' }));
+    // Rewriting the whole manifest on every change is quadratic on a sweep of thousands of cells,
+    // so changes are batched (at most one write per 200 ms). Resume does not depend on it being
+    // current: a finished cell is recognised by its cell.json and the cache.
+    let lastSave = 0;
+    let pendingSave: NodeJS.Timeout | undefined;
+    const save = () => {
+      if (pendingSave) return;
+      const wait = lastSave + 200 - Date.now();
+      if (wait <= 0) { lastSave = Date.now(); saveNow(); return; }
+      pendingSave = setTimeout(() => { pendingSave = undefined; lastSave = Date.now(); saveNow(); }, wait);
+    };
+    const flush = () => { if (pendingSave) clearTimeout(pendingSave); pendingSave = undefined; saveNow(); };
+    saveNow();
     emit({ type: 'run-start', runId: req.runId, runDir, cells: cells.length });
 
     const queue = broker.queue(cellQueueName(this.opts.queue ?? 'cpu'));
@@ -154,7 +166,7 @@ export class BullmqEngine implements Engine {
       for (const c of cells) if (c.status === 'pending' || c.status === 'running') Object.assign(c, { status: 'skipped', error: 'not finished: the run stopped after a failure' });
     }
     Object.assign(manifest, { status, finishedAt: now() });
-    save();
+    flush();
     emit({ type: 'run-finish', status });
     return { status, runDir, manifest };
   }
