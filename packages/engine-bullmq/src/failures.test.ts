@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest, RunRequest, RunResult } from '@percept/core';
@@ -43,7 +43,7 @@ describe.skipIf(!available)('failures with real worker processes (Redis)', () =>
   const expectComplete = (r: RunResult, ids: string[]) => {
     expect(r.manifest.cells.filter((c) => c.status !== 'succeeded')).toEqual([]);
     const files = Object.entries(artifacts(r.runDir)).filter(([p]) => p.endsWith('out.txt'));
-    expect(files.map(([, v]) => v.trim()).sort()).toEqual(ids.map((id) => `cell ${id}`).sort());
+    expect(files.map(([, v]) => v.trim().replace(/ after .*$/, '')).sort()).toEqual(ids.map((id) => `cell ${id}`).sort());
   };
   const pidsOf = (id: string) => readFileSync(join(fx.markers, id), 'utf8').trim().split('\n').map(Number);
 
@@ -122,6 +122,31 @@ describe.skipIf(!available)('failures with real worker processes (Redis)', () =>
     expect(ff.status).toBe('failed');
     expect(ff.manifest.cells.find((c) => c.step === 'after')).toMatchObject({ status: 'skipped' });
     expect(fx.runs('after')).toBe(0);
+  });
+
+  it('a cell that crashes on every attempt fails the run; after the cause is gone, --resume reruns only it', async () => {
+    worker();
+    const cause = join(fx.dir, 'broken-driver');
+    writeFileSync(cause, '');
+    const wf = {
+      steps: {
+        ok: cells('rs-ok', 3, 20),
+        flaky: { uses: 'sleepy', with: { id: 'rs-flaky', crashWhile: cause } },
+        after: { uses: 'sleepy', with: { id: 'rs-after', from: '\${steps.flaky.outputs.value}' } },
+      },
+    };
+    const failed = await start('crashresume', wf, 'r', {}, 2);
+    expect(failed.status).toBe('failed');
+    expect(failed.manifest.cells.find((c) => c.step === 'flaky')).toMatchObject({ status: 'failed' });
+    expect(fx.runs('rs-flaky')).toBe(2);
+    rmSync(cause);
+    const manifest = JSON.parse(readFileSync(join(failed.runDir, 'manifest.json'), 'utf8')) as Manifest;
+    const r = await start('crashresume', wf, 'r', { resume: manifest }, 2);
+    expectComplete(r, ['rs-ok-0', 'rs-ok-1', 'rs-ok-2', 'rs-flaky', 'rs-after']);
+    expect(r.manifest.cells.filter((c) => c.reused).map((c) => c.cell).sort()).toEqual(failed.manifest.cells.filter((c) => c.step === 'ok').map((c) => c.cell).sort());
+    expect(fx.runs('rs-flaky')).toBe(3);
+    expect(artifacts(r.runDir)['after/out.txt']).toBe('cell rs-after after "rs-flaky"\n');
+    for (let i = 0; i < 3; i++) expect(fx.runs(`rs-ok-${i}`)).toBe(1);
   });
 
   it('a coordinator stopped mid-sweep re-attaches on --resume: nothing runs twice', async () => {

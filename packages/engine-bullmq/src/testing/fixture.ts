@@ -11,10 +11,11 @@ export const workerMain = fileURLToPath(new URL('../../dist/worker-main.js', imp
 /**
  * A test-only plugin with sleep-bound cells. Each execution appends a line to
  * `<markers>/<id>` so tests can count how often a cell really ran; `crash` makes the cell
- * process exit abruptly (a poison cell), `invalid` throws a deterministic InputError.
+ * process exit abruptly (a poison cell), `crashWhile` does so while a file exists, `invalid`
+ * throws a deterministic InputError.
  */
 const pluginSource = (markers: string) => `
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from ${JSON.stringify(coreDist)};
 export default {
@@ -23,12 +24,13 @@ export default {
     kind: 'job', name: 'sleepy', description: 'sleeps, then writes its id',
     optionsSchema: { type: 'object', properties: {
       id: { type: 'string' }, ms: { type: 'integer', default: 50 }, crash: { type: 'boolean', default: false },
-      invalid: { type: 'boolean', default: false }, from: { default: null } }, required: ['id'], additionalProperties: false },
+      invalid: { type: 'boolean', default: false }, from: { default: null },
+      crashWhile: { type: 'string', description: 'crash while this file exists' } }, required: ['id'], additionalProperties: false },
     outputs: { value: { type: 'string' }, file: { type: 'string' } },
     async run(o, ctx) {
       appendFileSync(join(${JSON.stringify(markers)}, o.id), process.pid + '\\n');
       if (o.invalid) throw new InputError('cell ' + o.id + ': option "invalid" is set; this cell can never succeed');
-      if (o.crash) process.exit(3);
+      if (o.crash || (o.crashWhile && existsSync(o.crashWhile))) process.exit(3);
       const t0 = Date.now();
       while (Date.now() - t0 < o.ms) {
         if (ctx.signal.aborted) throw new Error('aborted');
