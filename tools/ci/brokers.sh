@@ -7,8 +7,8 @@
 # No server is left running by this script: every test file starts its own redis-server
 # (--port <free> --bind 127.0.0.1 --appendonly yes --maxmemory-policy noeviction --dir <tmp> --save '')
 # and its own PostgreSQL (initdb into a temp dir, 127.0.0.1, run as user "postgres" when root),
-# kills only the PIDs it spawned, and removes its temp dirs. Debian's packaged services are
-# stopped and disabled so that only those test servers run.
+# kills only the PIDs it spawned, and removes its temp dirs. apt is told (policy-rc.d) not to
+# start the packages' own system services, so only those test servers ever run.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -19,10 +19,13 @@ install() {
   if [ ${#need[@]} -gt 0 ]; then
     echo "brokers: apt-get install ${need[*]}"
     # policy-rc.d 101: the packages must not start their own system services.
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    local own_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+    fi
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}") >/tmp/percept-brokers-apt.log 2>&1 \
-      || { echo "brokers: apt-get install failed; see /tmp/percept-brokers-apt.log"; tail -20 /tmp/percept-brokers-apt.log; rm -f /usr/sbin/policy-rc.d; return 1; }
-    rm -f /usr/sbin/policy-rc.d
+      || { echo "brokers: apt-get install failed; see /tmp/percept-brokers-apt.log"; tail -20 /tmp/percept-brokers-apt.log; [ $own_policy = 1 ] && rm -f /usr/sbin/policy-rc.d; return 1; }
+    [ $own_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
   fi
   /usr/bin/redis-server --version
   /usr/lib/postgresql/15/bin/postgres --version
