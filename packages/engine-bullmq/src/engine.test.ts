@@ -1,10 +1,8 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalEngine, type RunResult } from '@percept/core';
+import { LocalEngine, type RunEvent, type RunResult } from '@percept/core';
 import { BullmqEngine } from './engine.js';
-import { openBroker } from './broker.js';
-import { cellQueueName } from './protocol.js';
-import { REDIS_SERVER, startRedis, waitFor, type RedisServer } from './testing/servers.js';
+import { REDIS_SERVER, startRedis, type RedisServer } from './testing/servers.js';
 import { artifacts, makeFixture, spawnWorker, workerMain, type WorkerProc } from './testing/fixture.js';
 
 const available = existsSync(REDIS_SERVER) && existsSync(workerMain);
@@ -51,7 +49,11 @@ describe.skipIf(!available)('BullmqEngine on Redis with real worker processes', 
     worker();
     worker();
     const wf = { steps: { a: cellsOf(6, 100), b: { uses: 'sleepy', with: { id: 'after-a', ms: 10, from: '${steps.a.outputs.value}' } } } };
-    const r = await run('basic', wf, 'r1');
+    const events: RunEvent[] = [];
+    const r = await run('basic', wf, 'r1', {}, { onEvent: (e: RunEvent) => events.push(e) });
+    // The workers' progress reaches the coordinator's event stream.
+    expect(events.some((e) => e.type === 'cell-progress' && e.step === 'a' && e.unit === 'ms')).toBe(true);
+    expect(events.filter((e) => e.type === 'cell-finish' && e.status === 'succeeded')).toHaveLength(7);
     expectComplete(r, ['c-0', 'c-1', 'c-2', 'c-3', 'c-4', 'c-5', 'after-a']);
     expect(r.manifest.engine).toBe('bullmq');
     for (let i = 0; i < 6; i++) expect(fx.runs(`c-${i}`)).toBe(1);

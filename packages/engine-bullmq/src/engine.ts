@@ -174,7 +174,7 @@ export class BullmqEngine implements Engine {
   private async runStep(step: PlannedStep, x: StepRun): Promise<void> {
     const { req, runDir, cache, queue, recordOf, emit, save, signal } = x;
     const results: Array<UpstreamCell | undefined> = new Array(step.cells.length);
-    const remote = new Map<string, { index: number; spec: CellSpec; started: number; active: boolean }>();
+    const remote = new Map<string, { index: number; spec: CellSpec; started: number; active: boolean; progress?: number }>();
 
     const succeed = async (index: number, spec: CellSpec, how: { cached: boolean; reused: boolean; started: number }) => {
       const rec = recordOf.get(key(step.id, step.cells[index].key))!;
@@ -260,11 +260,25 @@ export class BullmqEngine implements Engine {
         if (signal.aborted) break;
         const state = states.get(id) ?? 'unreachable';
         const rec = recordOf.get(key(step.id, step.cells[r.index].key))!;
-        if (state === 'active' && !r.active) {
-          r.active = true;
-          Object.assign(rec, { status: 'running', startedAt: x.now() });
-          emit({ type: 'cell-start', step: step.id, cell: rec.cell, label: x.labelOf(step, r.index) });
-          save();
+        if (state === 'active') {
+          if (!r.active) {
+            r.active = true;
+            Object.assign(rec, { status: 'running', startedAt: x.now() });
+            emit({ type: 'cell-start', step: step.id, cell: rec.cell, label: x.labelOf(step, r.index) });
+            save();
+          }
+          // Relay the worker's progress (only running jobs are asked: at most one per worker slot).
+          if (req.onEvent) {
+            const p = (await queue.getJob(id).catch(() => undefined))?.progress as { done?: unknown; total?: unknown; unit?: unknown; message?: unknown } | undefined;
+            if (p && typeof p === 'object' && typeof p.done === 'number' && p.done !== r.progress) {
+              r.progress = p.done;
+              emit({
+                type: 'cell-progress', step: step.id, cell: rec.cell, label: x.labelOf(step, r.index), done: p.done,
+                total: typeof p.total === 'number' ? p.total : null, unit: typeof p.unit === 'string' ? p.unit : '',
+                ...(typeof p.message === 'string' ? { message: p.message } : {}),
+              });
+            }
+          }
         } else if (state === 'completed' || (state === 'unknown' && (await cache.has(id)))) {
           // 'unknown' with a cache entry: finished and already trimmed by removeOnComplete.
           remote.delete(id);
