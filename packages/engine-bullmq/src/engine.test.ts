@@ -72,6 +72,31 @@ describe.skipIf(!available)('BullmqEngine on Redis with real worker processes', 
     expect(artifacts(local.runDir)).toEqual(artifacts(r.runDir));
   });
 
+  it('a run interrupted on the local engine and resumed on bullmq keeps its finished cells', async () => {
+    const wf = {
+      steps: {
+        x: cellsOf(3, 10, { id: 'sw-\${matrix.i}' }),
+        // y reads x's artifacts: the workers can only get them if the coordinator puts the kept
+        // cells into the shared cache first.
+        y: { uses: 'sleepy', with: { id: 'sw-y', ms: 10, from: '\${steps.x.outputs.file}' } },
+        z: { uses: 'sleepy', with: { id: 'sw-z', ms: 10, from: '\${steps.y.outputs.value}' } },
+      },
+    };
+    const { plan, registry } = await fx.plan('switch', wf);
+    // The local leg gets as far as step x (as if it had been stopped there) without a cache, so
+    // the bullmq leg can only keep x by recognising the finished cells in the run directory.
+    const local = await new LocalEngine().run({
+      plan: { ...plan, steps: plan.steps.filter((s) => s.id === 'x') }, registry, runsDir: fx.runsDir, runId: 'sw', cacheDir: null, concurrency: 2,
+    });
+    expect(local.status).toBe('succeeded');
+    const r = await engine().run({ plan, registry, runsDir: fx.runsDir, runId: 'sw', cacheDir: fx.cacheDir, concurrency: 1, resume: local.manifest });
+    expectComplete(r, ['sw-0', 'sw-1', 'sw-2', 'sw-y', 'sw-z']);
+    expect(r.manifest.cells.filter((c) => c.step === 'x').map((c) => c.reused)).toEqual([true, true, true]);
+    expect(artifacts(r.runDir)['z/out.txt']).toBe('cell sw-z after "sw-y"\n');
+    expect(artifacts(r.runDir)['y/out.txt']).toMatch(/^cell sw-y after \[".*x\/i=0/);
+    for (const id of ['sw-0', 'sw-1', 'sw-2', 'sw-y', 'sw-z']) expect(fx.runs(id)).toBe(1);
+  });
+
   it('two coordinators submitting the same cells at once run each cell once', async () => {
     const wf = { steps: { d: cellsOf(4, 150, { id: 'dup-${matrix.i}' }) } };
     const [x, y] = await Promise.all([run('dup', wf, 'x'), run('dup', wf, 'y')]);

@@ -126,33 +126,43 @@ export class BullmqEngine implements Engine {
     let failFast = false;
     const labelOf = (s: PlannedStep, i: number) => (s.cells[i].matrix ? `${s.id} ${cellLabel(s.cells[i].matrix!)}` : s.id);
 
-    try {
-      for (const step of plan.steps) {
-        if (signal.aborted || failFast) break;
-        const skip = step.condition && !step.condition.met
-          ? step.condition.reason
-          : (() => { const d = step.refs.find((r) => skippedSteps.has(r)); return d ? `uses the outputs of step "${d}", which was skipped` : undefined; })();
-        if (skip !== undefined) {
-          skippedSteps.add(step.id);
-          upstream.set(step.id, []);
-          step.cells.forEach((c, i) => {
-            Object.assign(recordOf.get(key(step.id, c.key))!, { status: 'skipped', error: skip });
-            emit({ type: 'cell-finish', step: step.id, cell: c.key, label: labelOf(step, i), status: 'skipped', cached: false, reused: false, error: skip });
-          });
-          save();
-          continue;
-        }
-        if (step.deps.some((d) => failedSteps.has(d) || blockedSteps.has(d))) {
-          blockedSteps.add(step.id);
-          for (const c of step.cells) Object.assign(recordOf.get(key(step.id, c.key))!, { status: 'skipped', error: 'a step it needs failed' });
-          save();
-          continue;
-        }
-        await this.runStep(step, {
-          req, runDir, cache, queue, barriers, flows, upstream, recordOf, previous, emit, save, signal, attempts, pollMs, plugins, labelOf, now,
-          onFailure: () => { failedSteps.add(step.id); if (!step.continueOnError) failFast = true; },
+    // Each step starts when the steps it depends on are over, so independent steps (and their
+    // flows) run side by side, as with the local engine.
+    const stepDone = new Map<string, Promise<void>>();
+    const runOne = async (step: PlannedStep) => {
+      await Promise.all(step.deps.map((d) => stepDone.get(d)));
+      if (signal.aborted || failFast) return;
+      const skip = step.condition && !step.condition.met
+        ? step.condition.reason
+        : (() => { const d = step.refs.find((r) => skippedSteps.has(r)); return d ? `uses the outputs of step "${d}", which was skipped` : undefined; })();
+      if (skip !== undefined) {
+        skippedSteps.add(step.id);
+        upstream.set(step.id, []);
+        step.cells.forEach((c, i) => {
+          Object.assign(recordOf.get(key(step.id, c.key))!, { status: 'skipped', error: skip });
+          emit({ type: 'cell-finish', step: step.id, cell: c.key, label: labelOf(step, i), status: 'skipped', cached: false, reused: false, error: skip });
         });
+        save();
+        return;
       }
+      if (step.deps.some((d) => failedSteps.has(d) || blockedSteps.has(d))) {
+        blockedSteps.add(step.id);
+        for (const c of step.cells) Object.assign(recordOf.get(key(step.id, c.key))!, { status: 'skipped', error: 'a step it needs failed' });
+        save();
+        return;
+      }
+      await this.runStep(step, {
+        req, runDir, cache, queue, barriers, flows, upstream, recordOf, previous, emit, save, signal, attempts, pollMs, plugins, labelOf, now,
+        onFailure: () => { failedSteps.add(step.id); if (!step.continueOnError) failFast = true; },
+        failFast: () => failFast,
+      });
+    };
+    try {
+      // plan.steps is in dependency order, so every dependency's promise exists when it is needed.
+      for (const step of plan.steps) stepDone.set(step.id, runOne(step));
+      const outcomes = await Promise.allSettled(stepDone.values());
+      const crashed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (crashed) throw crashed.reason;
     } finally {
       await Promise.allSettled([queue.close(), barriers.close(), flows.close()]);
     }
@@ -296,8 +306,9 @@ export class BullmqEngine implements Engine {
           await queue.add(x.labelOf(step, r.index), this.jobData(r.spec, x, upstreamRefs, x.labelOf(step, r.index)), this.jobOpts(r.spec, step, x));
         }
       }
-      if (!step.continueOnError && this.stepFailed(step, recordOf)) {
-        // Fail fast: take back the cells no worker has started; running ones finish on their own.
+      if ((!step.continueOnError && this.stepFailed(step, recordOf)) || x.failFast()) {
+        // Fail fast (this step or another one failed): take back the cells no worker has
+        // started; running ones finish on their own and stay in the cache.
         for (const id of remote.keys()) await queue.remove(id).catch(() => 0);
         break;
       }
@@ -351,5 +362,7 @@ interface StepRun {
   labelOf: (s: PlannedStep, i: number) => string;
   now: () => string;
   onFailure: () => void;
+  /** True once a step without continueOnError has failed: the run stops taking on work. */
+  failFast: () => boolean;
 }
 
