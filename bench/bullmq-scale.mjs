@@ -47,6 +47,7 @@ try {
   }
 } finally {
   await redis.dispose();
+  fx.dispose();
 }
 console.log(`\n${cells} cells × ${ms} ms (sequential ${(cells * ms / 1000).toFixed(1)} s); ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}; node ${process.version}\n`);
 console.log('| workers | wall s | speed-up vs 1 | ideal | efficiency |');

@@ -50,6 +50,7 @@ describe.skipIf(!available)('broker outages and duplicate delivery (Redis)', () 
   });
   afterAll(async () => {
     await redis?.dispose();
+    fx.dispose();
   });
 
   it('a short broker restart: workers and coordinator reconnect and finish', async () => {

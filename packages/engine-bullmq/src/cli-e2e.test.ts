@@ -36,6 +36,7 @@ describe.skipIf(!available)('percept run --engine bullmq, percept worker, watch 
     for (const p of spawned) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await Promise.all(spawned.map((p) => Promise.race([p.done, new Promise((r) => setTimeout(r, 5000))])));
     await redis?.dispose();
+    fx.dispose();
   });
 
   it('a coordinator killed -9 mid-sweep is resumed; workers never run a cell twice; watch reports the outcome', async () => {

@@ -43,6 +43,7 @@ describe.skipIf(!available)('BullmqEngine on Redis with real worker processes', 
     for (const w of workers) if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGKILL');
     await Promise.all(workers.map((w) => Promise.race([w.exited, new Promise((r) => setTimeout(r, 5000))])));
     await redis?.dispose();
+    fx.dispose();
   });
 
   it('runs a matrix and a dependent step on two workers; a resubmission runs nothing again', async () => {

@@ -57,6 +57,7 @@ describe.skipIf(!available)('failures with real worker processes (Redis)', () =>
   });
   afterAll(async () => {
     await redis?.dispose();
+    fx.dispose();
   });
 
   it('a worker killed -9 mid-cell: its cell process stops, the job is recovered by another worker', async () => {

@@ -20,6 +20,7 @@ describe.skipIf(!installed)('BullmqEngine on PostgreSQL (BullMQ 6.7 postgres bac
     for (const w of workers) if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGKILL');
     await Promise.all(workers.map((w) => Promise.race([w.exited, new Promise((r) => setTimeout(r, 5000))])));
     if (typeof pg === 'object') await pg.dispose();
+    fx.dispose();
   });
 
   it('runs a sweep with a worker killed -9 mid-cell; each cell leaves one artifact; a resubmission is all cache hits', async (ctx) => {

@@ -21,6 +21,7 @@ describe.skipIf(!available)(`${N} trivial cells`, () => {
     for (const w of workers) if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGKILL');
     await Promise.all(workers.map((w) => Promise.race([w.exited, new Promise((r) => setTimeout(r, 5000))])));
     await redis?.dispose();
+    fx.dispose();
   });
 
   it('all complete, each once, and the broker keeps only a bounded number of finished jobs', async () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,8 @@ export interface Fixture {
   plan(name: string, workflow: Record<string, unknown>): Promise<{ plan: WorkflowPlan; registry: Registry }>;
   /** How many times the cell with this id executed. */
   runs(id: string): number;
+  /** Removes the fixture's temp directory. */
+  dispose(): void;
 }
 
 export function makeFixture(): Fixture {
@@ -82,6 +84,9 @@ export function makeFixture(): Fixture {
       } catch {
         return 0;
       }
+    },
+    dispose() {
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
