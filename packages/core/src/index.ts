@@ -18,6 +18,7 @@ export * from './engine/plan.js';
 export * from './engine/cache.js';
 export * from './engine/cell.js';
 export * from './engine/local.js';
+export * from './engine/run-manifest.js';
 export * from './engine/portable.js';
 export * from './engine/host.js';
 export { checkOptions, checkOutputs } from './engine/options.js';

@@ -1,9 +1,9 @@
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FlowJobNode, JobsOptions, Queue } from 'bullmq';
 import {
-  CELL_FILE, CellCache, MANIFEST_FILE, PerceptError, RESULT_FILE, canonicalJson, cellDirOf, cellLabel, executeCell, hostInfo,
-  isAtomicTempFile, isPlainObject, parseWorkflowSource, readCellArtifact, resolveCell, runDirOf, writeFileAtomicSync,
+  CellCache, PerceptError, canonicalJson, cellLabel, cellRecordKey, executeCell, finishedCellKey, isPlainObject, parseWorkflowSource,
+  readCellArtifact, resolveCell, runDirOf, startRunManifest, writeFileAtomicSync,
   type CellRecord, type CellSpec, type Engine, type Manifest, type PlannedStep, type RunEvent, type RunRequest,
   type RunResult, type RunStatus, type UpstreamCell,
 } from '@percept/core';
@@ -22,18 +22,8 @@ export interface BullmqEngineOptions {
   pollMs?: number;
 }
 
-const key = (step: string, cell: string) => `${step}\u0000${cell}`;
+const key = cellRecordKey;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function finishedCellKey(cellDir: string): Promise<string | undefined> {
-  try {
-    await readFile(join(cellDir, RESULT_FILE));
-    const meta = JSON.parse(await readFile(join(cellDir, CELL_FILE), 'utf8')) as { cacheKey?: unknown };
-    return typeof meta.cacheKey === 'string' ? meta.cacheKey : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The workflow's `plugins` entries: workers load the same plugins the coordinator did. */
 async function workflowPlugins(file: string): Promise<string[]> {
@@ -70,27 +60,10 @@ export class BullmqEngine implements Engine {
     const pollMs = this.opts.pollMs ?? 200;
     const plugins = await workflowPlugins(plan.file);
 
-    const cells: CellRecord[] = plan.steps.flatMap((s) =>
-      s.cells.map((c) => ({ step: s.id, cell: c.key, matrix: c.matrix, uses: s.uses, plugin: s.plugin, dir: cellDirOf(s.id, c.key), status: 'pending' as const })),
-    );
-    const recordOf = new Map(cells.map((c) => [key(c.step, c.cell), c]));
-    const previous = new Map((req.resume?.cells ?? []).map((c) => [key(c.step, c.cell), c]));
-    const manifest: Manifest = {
-      manifestVersion: 1,
-      runId: req.runId,
-      engine: this.name,
-      status: 'running',
-      startedAt: req.resume?.startedAt ?? now(),
-      workflow: { name: plan.name, path: plan.file, sha256: plan.sha256, overrides: plan.overrides },
-      host: hostInfo(),
-      plugins: registry.listPlugins().map((p) => ({ name: p.name, version: p.version })),
-      concurrency: Math.max(1, Math.floor(req.concurrency)),
-      cacheDir: cache.dir,
-      ...(req.resume ? { resumedAt: [...(req.resume.resumedAt ?? []), now()] } : {}),
-      cells,
-    };
-    const manifestPath = join(runDir, MANIFEST_FILE);
-    for (const f of await readdir(runDir).catch(() => [] as string[])) if (isAtomicTempFile(f)) await rm(join(runDir, f), { force: true });
+    const { manifest, manifestPath, recordOf, previous } = await startRunManifest(req, {
+      engine: this.name, runDir, registry, concurrency: Math.max(1, Math.floor(req.concurrency)), cacheDir: cache.dir,
+    });
+    const cells = manifest.cells;
     const saveNow = () => writeFileAtomicSync(manifestPath, canonicalJson(manifest, { pretty: true, what: 'manifest' }));
     // Rewriting the whole manifest on every change is quadratic on a sweep of thousands of cells,
     // so changes are batched (at most one write per 200 ms). Resume does not depend on it being

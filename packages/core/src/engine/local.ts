@@ -1,28 +1,13 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { JsonValue, Logger } from '../contracts.js';
-import { isAtomicTempFile, writeFileAtomicSync } from '../util/atomic.js';
+import { writeFileAtomicSync } from '../util/atomic.js';
 import { canonicalJson } from '../util/canonical.js';
-import { CellCache, CELL_FILE, RESULT_FILE } from './cache.js';
+import { CellCache } from './cache.js';
 import { executeCell, readCellArtifact } from './cell.js';
-import { exists } from './files.js';
-import { hostInfo } from './host.js';
 import { cellLabel } from '../workflow/matrix.js';
-import { cellDirOf, resolveCell, type UpstreamCell } from './plan.js';
-import type { CellRecord, Engine, Manifest, PlannedStep, RunEvent, RunRequest, RunResult, RunStatus } from './types.js';
-
-export const MANIFEST_FILE = 'manifest.json';
-
-/** The cache key of a complete artifact in `cellDir`, or undefined when it is absent or partial. */
-async function finishedCellKey(cellDir: string): Promise<string | undefined> {
-  if (!(await exists(join(cellDir, RESULT_FILE)))) return undefined;
-  try {
-    const meta = JSON.parse(await readFile(join(cellDir, CELL_FILE), 'utf8')) as { cacheKey?: unknown };
-    return typeof meta.cacheKey === 'string' ? meta.cacheKey : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { resolveCell, type UpstreamCell } from './plan.js';
+import { cellRecordKey, finishedCellKey, startRunManifest } from './run-manifest.js';
+import type { Engine, PlannedStep, RunEvent, RunRequest, RunResult, RunStatus } from './types.js';
 
 export function runDirOf(runsDir: string, workflowName: string, runId: string): string {
   return resolve(runsDir, workflowName, runId);
@@ -53,30 +38,10 @@ export class LocalEngine implements Engine {
     const concurrency = Math.max(1, Math.floor(req.concurrency));
     const now = () => new Date().toISOString();
 
-    const cells: CellRecord[] = plan.steps.flatMap((s) =>
-      s.cells.map((c) => ({
-        step: s.id, cell: c.key, matrix: c.matrix, uses: s.uses, plugin: s.plugin, dir: cellDirOf(s.id, c.key), status: 'pending' as const,
-      })),
-    );
-    const recordOf = new Map(cells.map((c) => [`${c.step}\u0000${c.cell}`, c]));
-    const previous = new Map((req.resume?.cells ?? []).map((c) => [`${c.step}\u0000${c.cell}`, c]));
-    const manifest: Manifest = {
-      manifestVersion: 1,
-      runId: req.runId,
-      engine: this.name,
-      status: 'running',
-      startedAt: req.resume?.startedAt ?? now(),
-      workflow: { name: plan.name, path: plan.file, sha256: plan.sha256, overrides: plan.overrides },
-      host: hostInfo(),
-      plugins: registry.listPlugins().map((p) => ({ name: p.name, version: p.version })),
-      concurrency,
-      cacheDir: cache ? cache.dir : null,
-      ...(req.resume ? { resumedAt: [...(req.resume.resumedAt ?? []), now()] } : {}),
-      cells,
-    };
-    const manifestPath = join(runDir, MANIFEST_FILE);
-    // A killed process may have left a temp manifest behind; it is never read, so remove it.
-    if (req.resume) for (const f of await readdir(runDir).catch(() => [] as string[])) if (isAtomicTempFile(f)) await rm(join(runDir, f), { force: true });
+    const { manifest, manifestPath, recordOf, previous } = await startRunManifest(req, {
+      engine: this.name, runDir, registry, concurrency, cacheDir: cache ? cache.dir : null,
+    });
+    const cells = manifest.cells;
     const save = () => writeFileAtomicSync(manifestPath, canonicalJson(manifest, { pretty: true, what: 'manifest' }));
     save();
     emit({ type: 'run-start', runId: req.runId, runDir, cells: cells.length });
@@ -91,7 +56,7 @@ export class LocalEngine implements Engine {
 
     const runCell = async (step: PlannedStep, index: number) => {
       const key = step.cells[index].key;
-      const rec = recordOf.get(`${step.id}\u0000${key}`)!;
+      const rec = recordOf.get(cellRecordKey(step.id, key))!;
       const label = step.cells[index].matrix ? `${step.id} ${cellLabel(step.cells[index].matrix)}` : step.id;
       const started = Date.now();
       Object.assign(rec, { status: 'running', startedAt: now() });
@@ -106,11 +71,9 @@ export class LocalEngine implements Engine {
       try {
         const spec = resolveCell(plan, step, index, upstream);
         Object.assign(rec, { options: spec.options, inputs: spec.inputs, cacheKey: spec.cacheKey });
-        const prev = previous.get(`${step.id}\u0000${key}`);
+        const prev = previous.get(cellRecordKey(step.id, key));
         let outcome: { outputs: Record<string, JsonValue>; artifactHash: string; records: Record<string, JsonValue>; cached: boolean };
         let reused = false;
-        // A cell is finished when its cell.json (written last) names the same cache key, whatever
-        // the manifest says: the process may have died between the artifact and the manifest.
         if (req.resume && (await finishedCellKey(join(runDir, rec.dir))) === spec.cacheKey) {
           outcome = { ...(await readCellArtifact(join(runDir, rec.dir))), cached: prev?.cached === true };
           reused = true;
@@ -161,7 +124,7 @@ export class LocalEngine implements Engine {
         if (skip !== undefined && step.deps.every((d) => upstream.has(d) || state.get(d)!.skipped)) {
           st.skipped = true;
           for (const c of step.cells) {
-            const rec = recordOf.get(`${step.id}\u0000${c.key}`)!;
+            const rec = recordOf.get(cellRecordKey(step.id, c.key))!;
             Object.assign(rec, { status: 'skipped', error: skip });
             const label = c.matrix ? `${step.id} ${cellLabel(c.matrix)}` : step.id;
             emit({ type: 'cell-finish', step: step.id, cell: c.key, label, status: 'skipped', cached: false, reused: false, error: skip });
@@ -173,7 +136,7 @@ export class LocalEngine implements Engine {
         if (blockedBy(step)) {
           st.blocked = true;
           for (const c of step.cells) {
-            const rec = recordOf.get(`${step.id}\u0000${c.key}`)!;
+            const rec = recordOf.get(cellRecordKey(step.id, c.key))!;
             if (rec.status === 'pending') Object.assign(rec, { status: 'skipped', error: 'a step it needs failed' });
           }
           save();
