@@ -7,7 +7,7 @@ import { REDIS_SERVER, startRedis, type RedisServer } from './testing/servers.js
 import { makeFixture, spawnWorker, workerMain, type WorkerProc } from './testing/fixture.js';
 
 const available = existsSync(REDIS_SERVER) && existsSync(workerMain);
-// 300 cells in the everyday suite; tools/ci/brokers.sh runs the full 2,000 (about 30 s on 2 cores).
+// 300 cells in the everyday suite; .ci/run and tools/ci/brokers.sh run the full 2,000 (about 30 s on 2 cores).
 const N = Number(process.env.PERCEPT_BULLMQ_SCALE_CELLS ?? 300);
 
 describe.skipIf(!available)(`${N} trivial cells`, () => {
