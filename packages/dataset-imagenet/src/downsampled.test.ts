@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { openDownsampledImagenet } from './downsampled.js';
 import { encodeNpy } from './npy.js';
+import { readZipDirectory } from './zip.js';
 import type { ImagenetBatch } from './dataset.js';
 
 const S = 4;
@@ -81,6 +82,47 @@ describe('imagenet-downsampled reader', () => {
       expect(first.labels[0]).toBe(0);
       break;
     }
+  });
+
+  it('reads chosen rows of a file as uint8 HWC, stored members at their offsets, deflated ones as a bounded stream', async () => {
+    // Noise rows (image-like: deflate barely shrinks them), 40 per file.
+    let state = 12345;
+    const noise = new Uint8Array(40 * ROW).map(() => { state = (Math.imul(state, 1103515245) + 12345) >>> 0; return state >>> 24; });
+    const labels = Array.from({ length: 40 }, (_, i) => 1 + (i % 7));
+    const file = (level: 0 | 6) => zipSync({
+      'data.npy': [encodeNpy('|u1', [40, ROW], noise), { level }],
+      'labels.npy': [encodeNpy('<i8', [40], int64(labels)), { level }],
+    });
+    await writeFile(join(root, 'big_deflated.npz'), file(6));
+    await writeFile(join(root, 'big_stored.npz'), file(0));
+    expect((await readZipDirectory(join(root, 'big_stored.npz'))).map((e) => e.method)).toEqual([0, 0]);
+    expect((await readZipDirectory(join(root, 'big_deflated.npz'))).map((e) => e.method)).toEqual([8, 8]);
+    const ds = await openDownsampledImagenet({ root, files: ['big_deflated.npz', 'big_stored.npz'] });
+    expect(ds.shards.map((s) => [s.name, s.labels.length, s.labels[8]])).toEqual([
+      [join(root, 'big_deflated.npz'), 40, 1], [join(root, 'big_stored.npz'), 40, 1],
+    ]);
+    const pixel = (row: number, c: number, y: number, x: number) => noise[row * ROW + c * S * S + y * S + x];
+    const rowsWanted = [0, 3, 4, 5, 17, 18, 39];
+    for (const shard of [0, 1]) {
+      ds.readStats.peakPendingBytes = 0;
+      const got: number[] = [];
+      // Chunks of 3 rows: neither path holds more than a chunk plus a partial row.
+      for await (const r of ds.readRows(shard, rowsWanted, { chunkBytes: 3 * ROW })) {
+        got.push(r.row);
+        expect([r.height, r.width, r.data.length]).toEqual([S, S, ROW]);
+        for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) for (let c = 0; c < 3; c++) expect(r.data[(y * S + x) * 3 + c]).toBe(pixel(r.row, c, y, x));
+      }
+      expect(got).toEqual(rowsWanted);
+      expect(ds.readStats.peakPendingBytes).toBeGreaterThan(0);
+      // A read chunk (inflated: about as large for noise) plus a partial row, never the 40-row member.
+      expect(ds.readStats.peakPendingBytes).toBeLessThan(6 * ROW);
+    }
+    // Stopping early releases the file; bad row lists name the file.
+    for await (const r of ds.readRows(0, [2, 30])) { expect(r.row).toBe(2); break; }
+    const all = async (it: AsyncIterable<unknown>) => { for await (const _ of it) { /* drain */ } };
+    await expect(all(ds.readRows(1, [4, 4]))).rejects.toThrow(/big_stored\.npz: readRows needs strictly ascending rows in 0\.\.39; got 4 at position 1 after 4/);
+    await expect(all(ds.readRows(0, [40]))).rejects.toThrow(/big_deflated\.npz: readRows needs strictly ascending rows/);
+    await expect(all(ds.readRows(2, [0]))).rejects.toThrow(/no shard 2/);
   });
 
   it('rejects bad files, naming file and field', async () => {

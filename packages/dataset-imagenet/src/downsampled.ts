@@ -8,6 +8,10 @@
  * Files: `train_data_batch_1.npz` … `train_data_batch_10.npz` and `val_data.npz` (S = 64; the 32×32
  * and 16×16 variants have the same layout). Labels are read at open so size is known up front;
  * image rows are streamed (see zip.ts), so memory holds about two batches whatever the file size.
+ *
+ * Training reads the files as shards (`shards`, `readRows`): chosen rows of one file, in file
+ * order, as uint8 HWC. A stored member is read at the rows' offsets; a deflated one is inflated as a
+ * stream, so memory holds one read chunk however large the file.
  */
 import { readdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -15,7 +19,7 @@ import { InputError, type JsonValue } from '@percept/core';
 import { applyGeometry } from '@percept/images';
 import { checkCommon, type ClassificationDataset, type CommonReadOptions, type ImagenetBatch, type IterateOptions, type SkippedImage } from './dataset.js';
 import { npyIntegers, parseNpyHeader, type NpyHeader } from './npy.js';
-import { readZipDirectory, readZipEntry, streamZipEntry, type ZipEntry } from './zip.js';
+import { readZipDirectory, readZipEntry, streamZipEntry, StoredZipMember, type ZipEntry } from './zip.js';
 
 export interface DownsampledOptions extends CommonReadOptions {
   /** Folder holding the npz files. */
@@ -31,6 +35,8 @@ export interface DownsampledOptions extends CommonReadOptions {
 interface NpzFile {
   file: string;
   data: ZipEntry;
+  /** Bytes of the .npy header before the first row of `data`. */
+  dataOffset: number;
   labels: number[];
   /** Images used from this file (after limit). */
   count: number;
@@ -129,7 +135,7 @@ export class DownsampledImagenetDataset implements ClassificationDataset {
       if (n !== labels.length) throw new InputError(`${file}: data has ${n} rows but labels has ${labels.length} entries`);
       const count = Math.min(n, remaining);
       remaining -= count;
-      files.push({ file, data: dataEntry, labels: labels.map((l) => l - 1), count });
+      files.push({ file, data: dataEntry, dataOffset: dh.dataOffset, labels: labels.map((l) => l - 1), count });
       if (remaining <= 0) break;
     }
     return new DownsampledImagenetDataset(files, side, classes, batchSize);
@@ -141,6 +147,71 @@ export class DownsampledImagenetDataset implements ClassificationDataset {
 
   iterate(options: IterateOptions = {}): AsyncIterable<ImagenetBatch> {
     return { [Symbol.asyncIterator]: () => readAhead(this.batches(options)) };
+  }
+
+  /** One shard per npz file, in file order: its path and the 0-based labels of the rows used (after `limit`). */
+  get shards(): readonly { name: string; labels: readonly number[] }[] {
+    return this.files.map((f) => ({ name: f.file, labels: f.labels.slice(0, f.count) }));
+  }
+
+  /** Most bytes `readRows` has held at once in read chunks not yet yielded, since open (instrumentation; tests reset it). */
+  readonly readStats = { peakPendingBytes: 0 };
+
+  /**
+   * The rows `rows` (strictly ascending, < the shard's row count) of shard `shard` as uint8 HWC RGB
+   * images, in that order. Stored members are read at the rows' offsets (runs of consecutive rows
+   * in one read of at most `chunkBytes`); deflated members are inflated from the start of the
+   * member in `chunkBytes` chunks, dropping the rows not asked for, and reading stops after the last.
+   */
+  async *readRows(shard: number, rows: readonly number[], options: { chunkBytes?: number } = {}): AsyncGenerator<{ row: number; data: Uint8Array; height: number; width: number }> {
+    const f = this.files[shard];
+    if (!f) throw new InputError(`imagenet-downsampled: no shard ${shard} (there are ${this.files.length} files)`);
+    for (let k = 0; k < rows.length; k++) {
+      const r = rows[k];
+      if (!Number.isInteger(r) || r < 0 || r >= f.count || (k > 0 && r <= rows[k - 1])) {
+        throw new InputError(`${f.file}: readRows needs strictly ascending rows in 0..${f.count - 1}; got ${r} at position ${k}${k > 0 ? ` after ${rows[k - 1]}` : ''}`);
+      }
+    }
+    if (rows.length === 0) return;
+    const s = this.side, rowBytes = 3 * s * s;
+    const chunkBytes = Math.max(rowBytes, options.chunkBytes ?? 1 << 20);
+    const out = (row: number, src: Uint8Array, at: number) => ({ row, data: chwToHwc(src, at, s), height: s, width: s });
+    const note = (bytes: number) => { if (bytes > this.readStats.peakPendingBytes) this.readStats.peakPendingBytes = bytes; };
+    if (f.data.method === 0) {
+      const member = await StoredZipMember.open(f.file, f.data);
+      try {
+        const perRead = Math.max(1, Math.floor(chunkBytes / rowBytes));
+        for (let k = 0; k < rows.length;) {
+          // A run of consecutive rows, read at once.
+          let n = 1;
+          while (n < perRead && k + n < rows.length && rows[k + n] === rows[k] + n) n++;
+          const bytes = await member.read(f.dataOffset + rows[k] * rowBytes, n * rowBytes);
+          note(bytes.length);
+          for (let i = 0; i < n; i++) yield out(rows[k + i], bytes, i * rowBytes);
+          k += n;
+        }
+      } finally {
+        await member.close();
+      }
+      return;
+    }
+    const first = rows[0];
+    let next = 0; // index into rows of the next wanted row
+    let row = first; // row number of the first byte in `pending`
+    let pending = new Uint8Array(0);
+    for await (const chunk of streamZipEntry(f.file, f.data, chunkBytes, f.dataOffset + first * rowBytes)) {
+      const joined = new Uint8Array(pending.length + chunk.length);
+      joined.set(pending); joined.set(chunk, pending.length);
+      note(joined.length);
+      let at = 0;
+      while (joined.length - at >= rowBytes && next < rows.length) {
+        if (row === rows[next]) { yield out(row, joined, at); next++; }
+        at += rowBytes; row++;
+      }
+      if (next === rows.length) return;
+      pending = joined.slice(at);
+    }
+    throw new InputError(`${f.file}: data.npy ends at row ${row}, before row ${rows[next]}`);
   }
 
   /** Batches in order, never spanning two files. */
@@ -202,6 +273,18 @@ export class DownsampledImagenetDataset implements ClassificationDataset {
       }
     }
   }
+}
+
+/** One CHW uint8 row (starting at `at`) as HWC uint8. */
+function chwToHwc(src: Uint8Array, at: number, s: number): Uint8Array {
+  const plane = s * s;
+  const out = new Uint8Array(3 * plane);
+  for (let p = 0; p < plane; p++) {
+    out[3 * p] = src[at + p];
+    out[3 * p + 1] = src[at + plane + p];
+    out[3 * p + 2] = src[at + 2 * plane + p];
+  }
+  return out;
 }
 
 /** Wraps a sequential batch producer with one batch of read-ahead. */

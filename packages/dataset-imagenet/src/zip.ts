@@ -101,26 +101,52 @@ export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
   }
 }
 
-/** Streams one member's uncompressed bytes in chunks; memory stays at about one chunk. */
-export async function* streamZipEntry(file: string, entry: ZipEntry, chunkSize = 1 << 20): AsyncGenerator<Uint8Array> {
+/** Byte offset in the zip file where a member's (compressed) data starts, after its local header. */
+async function memberDataStart(fh: FileHandle, file: string, entry: ZipEntry): Promise<number> {
+  const local = await readAt(fh, entry.localHeaderOffset, 30, file, `local header of ${entry.name}`);
+  if (local.getUint32(0, true) !== LOCAL) throw new InputError(`${file}: corrupt local header for member ${entry.name}`);
+  return entry.localHeaderOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true);
+}
+
+function checkMethod(file: string, entry: ZipEntry): void {
   if (entry.method !== 0 && entry.method !== 8) {
     throw new InputError(`${file}: member ${entry.name} uses compression method ${entry.method}; only stored (0) and deflate (8) are supported`);
   }
+}
+
+/**
+ * Streams one member's uncompressed bytes in chunks; memory stays at about one chunk. `from` skips
+ * that many uncompressed bytes first: a stored member is read from that offset, a deflated one is
+ * inflated from its start and the skipped bytes are dropped as they come.
+ */
+export async function* streamZipEntry(file: string, entry: ZipEntry, chunkSize = 1 << 20, from = 0): AsyncGenerator<Uint8Array> {
+  checkMethod(file, entry);
+  if (!(Number.isInteger(from) && from >= 0 && from <= entry.size)) throw new RangeError(`${file}: member ${entry.name}: start offset ${from} is outside 0..${entry.size}`);
   const fh = await open(file, 'r');
   let dataStart: number;
   try {
-    const local = await readAt(fh, entry.localHeaderOffset, 30, file, `local header of ${entry.name}`);
-    if (local.getUint32(0, true) !== LOCAL) throw new InputError(`${file}: corrupt local header for member ${entry.name}`);
-    dataStart = entry.localHeaderOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true);
+    dataStart = await memberDataStart(fh, file, entry);
   } finally {
     await fh.close();
   }
-  let produced = 0;
-  if (entry.compressedSize > 0) {
-    const stream = createReadStream(file, { start: dataStart, end: dataStart + entry.compressedSize - 1, highWaterMark: chunkSize });
-    const inflater = entry.method === 8 ? new Inflate() : undefined;
+  const stored = entry.method === 0;
+  let produced = stored ? from : 0;
+  let skip = stored ? 0 : from;
+  const begin = stored ? dataStart + from : dataStart;
+  const end = dataStart + entry.compressedSize - 1;
+  if (entry.compressedSize > 0 && begin <= end) {
+    const stream = createReadStream(file, { start: begin, end, highWaterMark: chunkSize });
+    const inflater = stored ? undefined : new Inflate();
     const out: Uint8Array[] = [];
     if (inflater) inflater.ondata = (chunk) => { out.push(chunk); };
+    // Drops the first `skip` inflated bytes.
+    const trim = (c: Uint8Array): Uint8Array | undefined => {
+      produced += c.length;
+      if (skip >= c.length) { skip -= c.length; return undefined; }
+      const r = skip > 0 ? c.subarray(skip) : c;
+      skip = 0;
+      return r;
+    };
     try {
       for await (const raw of stream as AsyncIterable<Buffer>) {
         const chunk = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -130,7 +156,7 @@ export async function* streamZipEntry(file: string, entry: ZipEntry, chunkSize =
           } catch (e) {
             throw new InputError(`${file}: member ${entry.name} is corrupt (inflate failed: ${(e as Error).message})`, { cause: e });
           }
-          while (out.length) { const c = out.shift()!; produced += c.length; yield c; }
+          while (out.length) { const c = trim(out.shift()!); if (c) yield c; }
         } else {
           produced += chunk.length;
           yield chunk;
@@ -142,13 +168,50 @@ export async function* streamZipEntry(file: string, entry: ZipEntry, chunkSize =
         } catch (e) {
           throw new InputError(`${file}: member ${entry.name} is corrupt (inflate failed at the end: ${(e as Error).message})`, { cause: e });
         }
-        while (out.length) { const c = out.shift()!; produced += c.length; yield c; }
+        while (out.length) { const c = trim(out.shift()!); if (c) yield c; }
       }
     } finally {
       stream.destroy();
     }
   }
   if (produced !== entry.size) throw new InputError(`${file}: member ${entry.name} should hold ${entry.size} bytes but ${produced} were read (truncated or corrupt file)`);
+}
+
+/**
+ * Positioned reads inside a stored (uncompressed) member, e.g. single rows of a large .npy array
+ * without reading what lies before them. Deflated members cannot be read at an offset; stream them.
+ */
+export class StoredZipMember {
+  private constructor(private readonly fh: FileHandle, readonly file: string, readonly entry: ZipEntry, private readonly dataStart: number) {}
+
+  static async open(file: string, entry: ZipEntry): Promise<StoredZipMember> {
+    if (entry.method !== 0) throw new InputError(`${file}: member ${entry.name} is compressed (method ${entry.method}); only stored members can be read at an offset`);
+    let fh: FileHandle;
+    try {
+      fh = await open(file, 'r');
+    } catch (e) {
+      throw new InputError(`Cannot open ${file}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      return new StoredZipMember(fh, file, entry, await memberDataStart(fh, file, entry));
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+  }
+
+  /** `length` bytes of the member from byte `offset`. */
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    if (offset < 0 || offset + length > this.entry.size) {
+      throw new InputError(`${this.file}: member ${this.entry.name}: bytes ${offset}..${offset + length} are outside its ${this.entry.size} bytes`);
+    }
+    const view = await readAt(this.fh, this.dataStart + offset, length, this.file, `member ${this.entry.name}`);
+    return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  }
+
+  close(): Promise<void> {
+    return this.fh.close();
+  }
 }
 
 /** Reads one (small) member whole. */
