@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import type { IRNode } from '@percept/backbones';
+import { randomWeights, SeededRandom, vit, type IRNode } from '@percept/backbones';
 import { InputError } from '@percept/core';
 import { compileGraph } from './compile.js';
+import { dropoutMaskValues } from './ops/dropout.js';
 import { initTfjs } from './engine.js';
 import {
   attentionNaive, conv2dNaive, denseNaive, nchwToNhwc, nhwcToNchw, poolNaive, randomArr, relMaxError, rng, tinyGraph, weightMap, type Arr,
@@ -228,6 +229,40 @@ describe('IR -> tfjs ops on the wasm engine', () => {
       fused.dispose();
       plain.dispose();
     }
+  });
+
+  it('dropout: seeded masks in training mode (same seed, same loss; another seed or step differs), the identity at inference', () => {
+    const arch = { imageSize: 16, patch: 8, layers: 1, heads: 2, dim: 16, mlpDim: 32, classes: 3 };
+    const g = vit({ ...arch, dropout: 0.4 });
+    const g0 = vit(arch);
+    const w = randomWeights(g, 1);
+    const out = g.logits!;
+    const x = tf.tensor4d(Float32Array.from({ length: 2 * 16 * 16 * 3 }, (_, i) => Math.sin(i)), [2, 16, 16, 3]);
+    const train = compileGraph(g, w, { training: true });
+    const inf = compileGraph(g, w);
+    const inf0 = compileGraph(g0, w);
+    try {
+      const loss = (seed: number, stream: string) =>
+        tf.tidy(() => tf.sum(tf.square(train.run(x, [out], { training: true, dropoutSeed: { seed, stream } })[out])).dataSync()[0]);
+      const base = loss(7, 'dropout:3');
+      expect(loss(7, 'dropout:3')).toBe(base);
+      expect(loss(8, 'dropout:3')).not.toBe(base);
+      expect(loss(7, 'dropout:4')).not.toBe(base);
+      expect(() => train.run(x, [out], { training: true })).toThrow(/dropout node "encoder\.dropout" \(rate 0\.4\) is active in a training-mode run, but the run has no "dropoutSeed"/);
+      // Inference: dropout nodes are the identity, seed or not, compiled for training or not.
+      const logits = (m: typeof train, seed?: { seed: number; stream: string }) => tf.tidy(() => Array.from(m.run(x, [out], { dropoutSeed: seed })[out].dataSync()));
+      const plain = logits(inf0);
+      expect(logits(inf)).toEqual(plain);
+      expect(logits(train, { seed: 7, stream: 'dropout:3' })).toEqual(plain);
+      expect(logits(train)).toEqual(plain);
+    } finally {
+      x.dispose(); train.dispose(); inf.dispose(); inf0.dispose();
+    }
+    // Inverted dropout: kept units scaled by 1/(1−rate).
+    const m = dropoutMaskValues(20000, 0.25, new SeededRandom(1, 'mask'));
+    expect(new Set(m)).toEqual(new Set([0, Math.fround(4 / 3)]));
+    const kept = m.filter((v) => v > 0).length / m.length;
+    expect(Math.abs(kept - 0.75)).toBeLessThan(0.02);
   });
 
   it('rejects missing and mis-shaped weights, listing every one', () => {

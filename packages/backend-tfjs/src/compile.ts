@@ -14,6 +14,8 @@ import { conv2d } from './ops/conv.js';
 import { globalAvgPool, pool2d } from './ops/pool.js';
 import { batchNormInference, batchNormTraining } from './ops/batchnorm.js';
 import { dense, gelu, layerNorm, selfAttention } from './ops/transformer.js';
+import { seededDropout, type DropoutSeed } from './ops/dropout.js';
+import { SeededRandom } from '@percept/backbones';
 
 export interface CompileOptions {
   /**
@@ -35,6 +37,13 @@ export interface CompileOptions {
 export interface RunOptions {
   /** Training-mode semantics for this call: dropout active, batch norm on batch statistics (updating running stats). Needs a model compiled with `training: true`. */
   training?: boolean;
+  /**
+   * Seeds the dropout masks of a training-mode run: dropout node n draws its mask from
+   * SeededRandom(seed, `${stream}:${n.id}`), so a run is reproducible and resumable (a trainer
+   * passes its run seed and a stream naming the step). Required when a training-mode run meets a
+   * dropout node with rate > 0; ignored outside training mode, where dropout is the identity.
+   */
+  dropoutSeed?: DropoutSeed;
 }
 
 export interface CompiledModel {
@@ -199,6 +208,10 @@ class Compiled implements CompiledModel {
     if (trainMode && !this.training) {
       throw new InputError(`model "${this.graph.name}": training-mode run needs a model compiled with { training: true }`);
     }
+    const dropoutSeed = trainMode ? options.dropoutSeed : undefined;
+    if (dropoutSeed && !(Number.isInteger(dropoutSeed.seed) && dropoutSeed.seed >= 0 && dropoutSeed.seed <= 0xffffffff)) {
+      throw new InputError(`model "${this.graph.name}": run option "dropoutSeed.seed" must be an integer in [0, 2^32), got ${dropoutSeed.seed}`);
+    }
     if (input.rank !== 4 || input.shape[3] !== this.graph.input.channels) {
       throw new InputError(`model "${this.graph.name}": input "${this.graph.input.name}" has shape [${input.shape.join(', ')}], expected NHWC [N, H, W, ${this.graph.input.channels}]`);
     }
@@ -231,7 +244,7 @@ class Compiled implements CompiledModel {
             outId = fusion.absorbed[fusion.absorbed.length - 1];
             for (const id of fusion.absorbed) skip.add(id);
           } else {
-            out = this.apply(node, args, trainMode);
+            out = this.apply(node, args, trainMode, dropoutSeed);
           }
         } catch (err) {
           if (err instanceof InputError) throw err;
@@ -253,7 +266,7 @@ class Compiled implements CompiledModel {
     return this.params.get(name) as T;
   }
 
-  private apply(node: IRNode, args: tf.Tensor[], train: boolean): tf.Tensor {
+  private apply(node: IRNode, args: tf.Tensor[], train: boolean, dropoutSeed: DropoutSeed | undefined): tf.Tensor {
     const x = args[0];
     switch (node.op) {
       case 'conv2d':
@@ -324,7 +337,13 @@ class Compiled implements CompiledModel {
       case 'dropout':
         // A clone, not x itself: each node must own its tensor because intermediates are
         // disposed individually after their last reader.
-        return train && node.rate > 0 ? tf.dropout(x, node.rate) : tf.clone(x);
+        if (!train || node.rate <= 0) return tf.clone(x);
+        if (!dropoutSeed) {
+          throw new InputError(`model "${this.graph.name}": dropout node "${node.id}" (rate ${node.rate}) is active in a training-mode run, but the run has no "dropoutSeed"`, {
+            hint: 'pass run options { training: true, dropoutSeed: { seed, stream } } (e.g. the run seed and the step) so the masks are reproducible',
+          });
+        }
+        return seededDropout(x, node.rate, new SeededRandom(dropoutSeed.seed, `${dropoutSeed.stream}:${node.id}`));
       default: {
         const never: never = node;
         throw new InputError(`model "${this.graph.name}": unsupported op "${(never as IRNode).op}"`);

@@ -5,6 +5,8 @@ export type { CompiledModel, CompileOptions, RunOptions } from './compile.js';
 export { paramsOfNode, graphParams } from './params.js';
 export type { ParamUse, ParamLayout } from './params.js';
 export { pooledLength } from './ops/pool.js';
+export { seededDropout, dropoutMaskValues } from './ops/dropout.js';
+export type { DropoutSeed } from './ops/dropout.js';
 export { toHost } from './host.js';
 export { TfjsBackend } from './backend.js';
 export type { TfjsBackendOptions } from './backend.js';
