@@ -5,8 +5,9 @@
  *    `weights: <path>` loads them like a published checkpoint;
  *  - the training state, `state/training-state.safetensors`: weights, optimizer slots and the loss
  *    history as tensors, and in the metadata the step, the optimizer's update count and a hash of the
- *    options that determine the run. Data order, augmentation and dropout are pure functions of
- *    (seed, step), so the step is their whole state.
+ *    options that determine the run, and the data order's state after the last step (epoch, batch,
+ *    stream position and the sample indices in the shuffle buffer). Augmentation and dropout are
+ *    pure functions of (seed, epoch, sample) and (seed, step).
  * Both are written atomically (temp file + rename): a run killed mid-write keeps the previous file.
  */
 import { existsSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InputError, writeFileAtomic } from '@percept/core';
 import { readSafetensors, writeSafetensors, type WeightTensor } from '@percept/backbones';
+import type { DataOrderState } from './data/order.js';
 
 export const STATE_FILE = join('state', 'training-state.safetensors');
 
@@ -36,6 +38,8 @@ export interface TrainingState {
   losses: Float32Array;
   /** Per-checkpoint records so far (JSON). */
   records: unknown[];
+  /** Where the data order stands after `step` (absent in states written before it was saved). */
+  dataOrder?: DataOrderState;
 }
 
 const MODEL = 'model.';
@@ -55,6 +59,7 @@ export async function writeTrainingState(dir: string, s: TrainingState): Promise
     optimizerStep: String(s.optimizerStep),
     configHash: s.configHash,
     records: JSON.stringify(s.records),
+    ...(s.dataOrder ? { dataOrder: JSON.stringify(s.dataOrder) } : {}),
   }));
 }
 
@@ -81,5 +86,15 @@ export async function readTrainingState(dir: string): Promise<TrainingState | un
   try { records = JSON.parse(meta.records ?? '[]') as unknown[]; } catch (e) {
     throw new InputError(`${path}: metadata "records" is not JSON`, { cause: e });
   }
-  return { step, optimizerStep, configHash: meta.configHash ?? '', weights, optimizer, losses, records };
+  let dataOrder: DataOrderState | undefined;
+  if (meta.dataOrder !== undefined) {
+    try { dataOrder = JSON.parse(meta.dataOrder) as DataOrderState; } catch (e) {
+      throw new InputError(`${path}: metadata "dataOrder" is not JSON`, { cause: e });
+    }
+    const d = dataOrder as unknown as Record<string, unknown>;
+    if (!d || typeof d !== 'object' || !['epoch', 'batch', 'cursor'].every((k) => Number.isInteger(d[k])) || !Array.isArray(d.buffer)) {
+      throw new InputError(`${path}: metadata "dataOrder" must be { epoch, batch, cursor, buffer: [...] }, got ${meta.dataOrder.slice(0, 120)}`);
+    }
+  }
+  return { step, optimizerStep, configHash: meta.configHash ?? '', weights, optimizer, losses, records, dataOrder };
 }

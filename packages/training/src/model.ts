@@ -1,10 +1,11 @@
 /**
  * A classifier being trained: the IR graph compiled by @percept/backend-tfjs in training mode,
  * with the classifier head (the graph's final dense layer) run here so that "dropout before the
- * classifier" (SPEC §3.2) draws its mask from our own seeded stream. tf.dropout without a seed
- * would make runs irreproducible; the mask is a pure function of (seed, step).
+ * classifier" (SPEC §3.2) applies to its input. Every dropout mask, the head's and those of the
+ * graph's own dropout nodes (a ViT's encoder dropout, AlexNet's classifier), is a pure function of
+ * (seed, step, node), so runs are reproducible and a resumed run redraws the same masks.
  */
-import { tf, compileGraph, type CompiledModel } from '@percept/backend-tfjs';
+import { tf, compileGraph, dropoutMaskValues, type CompiledModel } from '@percept/backend-tfjs';
 import { InputError } from '@percept/core';
 import { SeededRandom, type IRGraph, type WeightMap, type WeightTensor } from '@percept/backbones';
 
@@ -24,13 +25,6 @@ export class TrainableClassifier {
       throw new InputError(`model "${graph.name}": the logits node "${graph.logits}" is ${head ? `a ${head.op}` : 'missing'}; training expects a dense classifier head`);
     }
     if (!(headDropout >= 0 && headDropout < 1)) throw new InputError(`dropout must be in [0, 1), got ${headDropout}`);
-    const inner = graph.nodes.filter((n) => n.op === 'dropout' && n.rate > 0).map((n) => n.id);
-    if (inner.length) {
-      // The compiler's dropout draws unseeded masks, which would make runs irreproducible.
-      throw new InputError(`model "${graph.name}" has dropout nodes (${inner.slice(0, 3).join(', ')}${inner.length > 3 ? ', …' : ''}); training supports only the seeded dropout before the classifier`, {
-        hint: 'build the backbone with dropout 0 and use the training option "dropout"',
-      });
-    }
     this.featureNode = head.inputs[0];
     this.headWeight = `${head.param}.weight`;
     this.headBias = head.bias ? `${head.param}.bias` : undefined;
@@ -40,10 +34,11 @@ export class TrainableClassifier {
     for (const [name, t] of this.compiled.params) if (t instanceof tf.Variable && t.trainable) this.variables.set(name, t);
   }
 
-  /** Logits for a normalised NHWC batch. `step` seeds the dropout mask in training mode. */
+  /** Logits for a normalised NHWC batch. `step` seeds the dropout masks in training mode; inference has no dropout. */
   logits(x: tf.Tensor4D, training: boolean, step = 0): tf.Tensor2D {
     return tf.tidy(() => {
-      let h = this.compiled.run(x, [this.featureNode], { training })[this.featureNode] as tf.Tensor2D;
+      const dropoutSeed = training ? { seed: this.seed, stream: `dropout:${step}` } : undefined;
+      let h = this.compiled.run(x, [this.featureNode], { training, dropoutSeed })[this.featureNode] as tf.Tensor2D;
       if (training && this.headDropout > 0) h = tf.mul(h, this.dropoutMask(h.shape as [number, number], step));
       const w = this.compiled.params.get(this.headWeight) as tf.Tensor2D;
       const y = tf.matMul(h, w);
@@ -54,10 +49,7 @@ export class TrainableClassifier {
   /** Inverted dropout: kept units are scaled by 1/(1−rate), so inference needs no rescaling. */
   private dropoutMask(shape: [number, number], step: number): tf.Tensor2D {
     const rng = new SeededRandom(this.seed, `dropout:${step}`);
-    const keep = 1 - this.headDropout;
-    const mask = new Float32Array(shape[0] * shape[1]);
-    for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < keep ? 1 / keep : 0;
-    return tf.tensor2d(mask, shape);
+    return tf.tensor2d(dropoutMaskValues(shape[0] * shape[1], this.headDropout, rng), shape);
   }
 
   /** Current weights in PyTorch layout under torchvision names (running statistics included). */

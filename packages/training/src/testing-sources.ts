@@ -4,9 +4,9 @@
  */
 import { SeededRandom } from '@percept/backbones';
 import type { ImageBatch } from '@percept/core';
-import type { LabeledImageSource } from './data/source.js';
+import type { RandomAccessSource } from './data/source.js';
 
-export function syntheticSource(options: { classes: number; perClass: number; size: number; seed?: number; name?: string }): LabeledImageSource {
+export function syntheticSource(options: { classes: number; perClass: number; size: number; seed?: number; name?: string }): RandomAccessSource {
   const { classes, perClass, size } = options;
   const seed = options.seed ?? 0;
   const n = classes * perClass;

@@ -9,6 +9,9 @@ import { syntheticSource } from './testing-sources.js';
 import { checkpointPath } from './checkpoint.js';
 import { normalizeInPlace, DataOrder } from './data/batches.js';
 import { readTrainingState } from './checkpoint.js';
+import { openDownsampledImagenet } from '@percept/dataset-imagenet';
+import { writeNpzShards } from './__fixtures__/npz.js';
+import { toLabeledSource } from './data/adapt.js';
 
 let tmp: string;
 beforeAll(async () => { await initTfjs({ prefer: 'cpu' }); tmp = mkdtempSync(join(tmpdir(), 'percept-train-')); });
@@ -46,6 +49,35 @@ describe('trainClassifier', () => {
     expect(resumed.checkpoints.map((c) => [c.step, c.valAccuracy])).toEqual(full.checkpoints.map((c) => [c.step, c.valAccuracy]));
   });
 
+  it('streams npz training data through the shuffle buffer, and a killed run resumes to the same losses', async () => {
+    const root = join(tmp, 'npz-data');
+    await writeNpzShards(root, [7, 6, 8, 5], { side: 16, classes: 3 }); // 26 images: 4 batches of 6 per epoch
+    const open = async () => toLabeledSource(await openDownsampledImagenet({ root, split: 'train', classes: 3 }), 'option "train"');
+    const c = cfg({ stateEvery: 2, shuffleBuffer: 5 });
+    const npz = async (dir: string, over: Partial<TrainIO> = {}) => io(dir, { train: await open(), val: undefined, ...over });
+    const seen: number[][] = [];
+    const full = await trainClassifier(c, await npz('npz-full', { onBatch: (_s, b) => seen.push(b.indices) }));
+    expect(full.losses.every(Number.isFinite)).toBe(true);
+    expect(full.data.peakHeld).toBeLessThanOrEqual(5 + 6); // buffer + the batch being assembled
+    expect(full.data.read).toBe(2 * 26);
+    expect(new Set(seen.slice(0, 4).flat()).size).toBe(24);
+
+    // Killed after step 6 (epoch 1, batch 2: the buffer holds 5 images), then resumed.
+    const ac = new AbortController();
+    const killed = trainClassifier(c, await npz('npz-killed', { signal: ac.signal, onStep: (s) => { if (s === 5) ac.abort(); } }));
+    await expect(killed).rejects.toThrow(/interrupted at step 6/);
+    const state = await readTrainingState(join(tmp, 'npz-killed'));
+    expect(state!.dataOrder).toMatchObject({ epoch: 1, batch: 2 });
+    expect(state!.dataOrder!.buffer).toHaveLength(5);
+    const resumedSeen: number[][] = [];
+    const resumed = await trainClassifier(c, await npz('npz-killed', { onBatch: (_s, b) => resumedSeen.push(b.indices) }));
+    expect(resumed.resumedFrom).toBe(6);
+    expect(resumedSeen).toEqual(seen.slice(6));
+    expect(Array.from(resumed.losses)).toEqual(Array.from(full.losses));
+    // The buffer size shapes the order, so a state saved under another one is refused.
+    await expect(trainClassifier(cfg({ stateEvery: 2, shuffleBuffer: 4 }), await npz('npz-full'))).rejects.toThrow(/different options/);
+  });
+
   it('writes checkpoints whose fresh inference equals the trained model', async () => {
     const res = await trainClassifier(cfg({ steps: 4, dropout: 0.3 }), io('infer'));
     const file = await readWeights(res.checkpoints[0].path);
@@ -76,7 +108,7 @@ describe('trainClassifier', () => {
 
   it('stops on a NaN loss naming the step and batch, keeping the last good checkpoint', async () => {
     const base = syntheticSource({ classes: 3, perClass: 8, size: 16 });
-    const bad = new DataOrder(base.size, 6, 0).indices(3)[2];
+    const bad = new DataOrder({ size: base.size, batchSize: 6, seed: 0 }).indices(3)[2];
     const train = { ...base, load: async (i: number) => { const img = await base.load(i); if (i === bad) img.data.fill(NaN); return img; } };
     const run = trainClassifier(cfg({ checkpointEvery: 2 }), io('nan', { train }));
     await expect(run).rejects.toThrow(/loss is NaN at step 3 \(epoch 0, batch 3: samples .*\b/);
@@ -93,7 +125,7 @@ describe('trainClassifier', () => {
     await expect(trainClassifier(cfg({ steps: 2, checkpointEvery: 2, lr: 0.5 }), io('other'))).rejects.toThrow(/different options/);
   });
 
-  it('trains a ViT with Adam and a skip-free ResNet, and refuses unseeded inner dropout', async () => {
+  it('trains a ViT with Adam and a skip-free ResNet', async () => {
     const v = vit({ imageSize: 16, patch: 8, layers: 1, heads: 2, dim: 16, mlpDim: 32, classes: 3 });
     const vr = await trainClassifier(cfg({ steps: 3, checkpointEvery: 3, optimizer: 'adamw', lr: 1e-3, weightDecay: 0.3, schedule: 'cosine' }),
       io('vit', { model: { graph: v, weights: randomWeights(v, 0), preprocessing: imagenetNormalize } }));
@@ -102,8 +134,26 @@ describe('trainClassifier', () => {
     expect(noskip.nodes.some((n) => n.op === 'add')).toBe(false);
     const nr = await trainClassifier(cfg({ steps: 2, checkpointEvery: 2 }), io('noskip', { model: { graph: noskip, weights: randomWeights(noskip, 0), preprocessing: imagenetNormalize } }));
     expect(nr.checkpoints).toHaveLength(1);
-    const vd = vit({ imageSize: 16, patch: 8, layers: 1, heads: 2, dim: 16, mlpDim: 32, classes: 3, dropout: 0.1 });
-    await expect(trainClassifier(cfg(), io('vitdrop', { model: { graph: vd, weights: randomWeights(vd, 0), preprocessing: imagenetNormalize } })))
-      .rejects.toThrow(/has dropout nodes/);
+  });
+
+  it('trains with seeded dropout inside the model (ViT encoder) and before the classifier: same seed, same losses; resumes exactly', async () => {
+    const arch = { imageSize: 16, patch: 8, layers: 1, heads: 2, dim: 16, mlpDim: 32, classes: 3 };
+    const vd = vit({ ...arch, dropout: 0.3 });
+    const v0 = vit(arch);
+    const weights = randomWeights(vd, 0);
+    const c = cfg({ steps: 4, checkpointEvery: 4, stateEvery: 2, optimizer: 'adamw', lr: 1e-3, weightDecay: 0.1, schedule: 'constant', dropout: 0.2 });
+    const run = (dir: string, graph = vd, over: Partial<TrainConfig> = {}, more: Partial<TrainIO> = {}) =>
+      trainClassifier({ ...c, ...over }, io(dir, { model: { graph, weights, preprocessing: imagenetNormalize }, val: undefined, ...more }));
+    const a = await run('vd-a');
+    const b = await run('vd-b');
+    expect(Array.from(b.losses)).toEqual(Array.from(a.losses));
+    expect(Array.from((await run('vd-seed', vd, { seed: 1 })).losses)).not.toEqual(Array.from(a.losses));
+    // Same data, weights and head dropout; only the encoder's masks are missing: the first loss differs.
+    expect((await run('vd-none', v0)).losses[0]).not.toBe(a.losses[0]);
+    const ac = new AbortController();
+    await expect(run('vd-killed', vd, {}, { signal: ac.signal, onStep: (s) => { if (s === 1) ac.abort(); } })).rejects.toThrow(/interrupted at step 2/);
+    const resumed = await run('vd-killed');
+    expect(resumed.resumedFrom).toBe(2);
+    expect(Array.from(resumed.losses)).toEqual(Array.from(a.losses));
   });
 });

@@ -9,8 +9,9 @@ import type { IRGraph, Preprocessing, WeightMap } from '@percept/backbones';
 import { TrainableClassifier, smoothedCrossEntropy } from './model.js';
 import { Optimizer, type OptimizerName } from './optimizer.js';
 import { learningRateAt, type ScheduleName } from './schedule.js';
-import { DataOrder, evalBatches, trainBatch, type TrainBatch } from './data/batches.js';
-import type { LabeledImageSource } from './data/source.js';
+import { TrainingStream, evalBatches, type StreamBatch, type StreamStats } from './data/batches.js';
+import type { DataOrderState } from './data/order.js';
+import { isSharded, type LabeledImageSource } from './data/source.js';
 import type { CropMode } from './data/augment.js';
 import { checkpointPath, readTrainingState, writeTrainingState, writeWeightsCheckpoint } from './checkpoint.js';
 import { formatDuration } from './progress.js';
@@ -42,6 +43,11 @@ export interface TrainConfig {
   crop: CropMode;
   flip: boolean;
   cropFraction: number;
+  /**
+   * Shuffle-buffer size in samples for sharded (streamed) training data such as the 64×64 npz
+   * files; memory holds this many images. Random-access data (image files) is permuted whole.
+   */
+  shuffleBuffer: number;
   checkpointEvery: number;
   /** How often the training state is saved; default: with every checkpoint. */
   stateEvery?: number;
@@ -52,7 +58,7 @@ export interface TrainConfig {
 
 export const defaultTrainConfig: Omit<TrainConfig, 'steps'> = {
   batchSize: 256, imageSize: 64, optimizer: 'sgd-nesterov', momentum: 0.9, schedule: 'tpu-step', weightDecay: 1e-4,
-  labelSmoothing: 0, dropout: 0, crop: 'inception', flip: true, cropFraction: 0.875, checkpointEvery: 1000, seed: 0, evalBatchSize: 100,
+  labelSmoothing: 0, dropout: 0, crop: 'inception', flip: true, cropFraction: 0.875, shuffleBuffer: 10_000, checkpointEvery: 1000, seed: 0, evalBatchSize: 100,
 };
 
 export interface CheckpointRecord {
@@ -83,6 +89,8 @@ export interface TrainIO {
   progress?: (done: number, total: number, message: string) => void;
   /** Called after every step with its loss (tests, benchmarks). */
   onStep?: (step: number, loss: number) => void;
+  /** Called with every training batch before its step runs (tests). */
+  onBatch?: (step: number, batch: StreamBatch) => void;
 }
 
 export interface TrainResult {
@@ -93,6 +101,8 @@ export interface TrainResult {
   resumedFrom: number;
   finalTrainLoss: number;
   stepsPerSecond: number;
+  /** What the training data stream read and held (samples) in this session. */
+  data: StreamStats;
 }
 
 const silent: Logger = { info() {}, warn() {}, debug() {} };
@@ -107,6 +117,7 @@ export function checkConfig(c: TrainConfig): void {
   const posInt = (k: keyof TrainConfig) => { const v = c[k]; if (!Number.isInteger(v) || (v as number) < 1) throw bad(k, 'a positive integer', v); };
   posInt('steps'); posInt('batchSize'); posInt('imageSize'); posInt('checkpointEvery'); posInt('evalBatchSize');
   if (c.stateEvery !== undefined) posInt('stateEvery');
+  posInt('shuffleBuffer');
   if (!(c.labelSmoothing >= 0 && c.labelSmoothing < 1)) throw bad('labelSmoothing', 'in [0, 1)', c.labelSmoothing);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw bad('dropout', 'in [0, 1)', c.dropout);
   if (!(c.weightDecay >= 0) || !Number.isFinite(c.weightDecay)) throw bad('weightDecay', 'a finite number ≥ 0', c.weightDecay);
@@ -124,8 +135,10 @@ function decayedNames(graph: IRGraph): Set<string> {
 
 /** The options that determine the numbers a run produces; a training state made under others is refused. */
 function configHash(c: TrainConfig, io: TrainIO): string {
-  const { checkpointEvery: _c, stateEvery: _s, evalBatchSize: _e, ...determining } = c;
-  return hashJson({ ...determining, lr: resolvedLr(c), graph: io.model.graph.name, params: io.model.graph.params.length, data: io.train.size, classes: io.train.classes });
+  const { checkpointEvery: _c, stateEvery: _s, evalBatchSize: _e, shuffleBuffer, ...determining } = c;
+  // The buffer and the shard layout shape the order of streamed data only.
+  const stream = isSharded(io.train) ? { shuffleBuffer, shards: io.train.shards.map((s) => s.length) } : {};
+  return hashJson({ ...determining, ...stream, lr: resolvedLr(c), graph: io.model.graph.name, params: io.model.graph.params.length, data: io.train.size, classes: io.train.classes });
 }
 
 export async function trainClassifier(config: TrainConfig, io: TrainIO): Promise<TrainResult> {
@@ -145,7 +158,6 @@ export async function trainClassifier(config: TrainConfig, io: TrainIO): Promise
     });
   }
   const hash = configHash(config, io);
-  const order = new DataOrder(io.train.size, config.batchSize, config.seed);
   const stateDir = io.stateDir ?? io.outputDir;
   const saved = await readTrainingState(stateDir);
   if (saved && saved.configHash !== hash) {
@@ -154,6 +166,22 @@ export async function trainClassifier(config: TrainConfig, io: TrainIO): Promise
     });
   }
   const start = saved?.step ?? 0;
+  const aug = { crop: config.crop, flip: config.flip, size: config.imageSize, cropFraction: config.cropFraction };
+  const streamOptions = { batchSize: config.batchSize, seed: config.seed, bufferSize: config.shuffleBuffer, aug, pre: preprocessing };
+  let orderState: DataOrderState | undefined = saved?.dataOrder;
+  if (saved && !orderState) {
+    // States written before the data order was saved: random-access orders are a function of the step.
+    if (isSharded(io.train)) throw new InputError(`${stateDir}: the training state has no data-order state, which streamed data needs to resume`, { hint: 'use a fresh output directory' });
+    orderState = new TrainingStream(io.train, streamOptions).order.initialState(start);
+  }
+  const stream = new TrainingStream(io.train, streamOptions, orderState, `${stateDir}: data order of the saved state`);
+  if (saved) {
+    const { epoch, batch } = stream.order.position(start);
+    if (orderState!.epoch !== epoch || orderState!.batch !== batch) {
+      await stream.close();
+      throw new InputError(`${stateDir}: the saved data order stands at epoch ${orderState!.epoch}, batch ${orderState!.batch}, but step ${start} is epoch ${epoch}, batch ${batch}`, { hint: 'the state does not belong to this dataset; use a fresh output directory' });
+    }
+  }
   const model = new TrainableClassifier(graph, saved ? saved.weights : io.model.weights, config.dropout, config.seed);
   const lr = resolvedLr(config);
   const optimizer = new Optimizer(model.variables, {
@@ -176,18 +204,19 @@ export async function trainClassifier(config: TrainConfig, io: TrainIO): Promise
     const nameOf = new Map(varList.map((v) => [v.name, [...model.variables].find(([, x]) => x === v)![0]]));
     const stateEvery = config.stateEvery ?? config.checkpointEvery;
     const t0 = performance.now();
-    const aug = { crop: config.crop, flip: config.flip, size: config.imageSize, cropFraction: config.cropFraction };
-    const load = (step: number) => trainBatch(io.train, order, step, aug, preprocessing);
-    let next: Promise<TrainBatch> | undefined = start < config.steps ? load(start) : undefined;
+    let next: Promise<StreamBatch> | undefined = start < config.steps ? stream.next() : undefined;
+    let orderAfter: DataOrderState | undefined = orderState;
     for (let step = start; step < config.steps; step++) {
       const batch = await next!;
-      // The batch of a step is a pure function of the step, so decoding the next one (in libuv's
-      // threads, via sharp) while this one trains cannot change any number.
-      next = step + 1 < config.steps ? load(step + 1) : undefined;
+      orderAfter = batch.after;
+      io.onBatch?.(step, batch);
+      // The stream is sequential and independent of the model, so reading and decoding the next
+      // batch (in libuv's threads, via sharp) while this one trains cannot change any number.
+      next = step + 1 < config.steps ? stream.next() : undefined;
       next?.catch(() => undefined); // a failure surfaces when that step awaits it
       if (io.signal?.aborted) throw new PerceptError(`training interrupted at step ${step}; the last saved state resumes it`, { cause: io.signal.reason });
       const rate = learningRateAt(step, { name: config.schedule, lr, totalSteps: config.steps, warmup: config.warmup });
-      const loss = trainStep(model, optimizer, batch, config, step, rate, varList, nameOf, order, io);
+      const loss = trainStep(model, optimizer, batch, config, step, rate, varList, nameOf, io);
       losses[step] = loss;
       io.onStep?.(step, loss);
       const done = step + 1;
@@ -210,7 +239,7 @@ export async function trainClassifier(config: TrainConfig, io: TrainIO): Promise
         const opt = await optimizer.exportState();
         await writeTrainingState(stateDir, {
           step: done, optimizerStep: opt.t, configHash: hash, weights: await model.exportWeights(), optimizer: opt.tensors,
-          losses: losses.slice(0, done), records,
+          losses: losses.slice(0, done), records, dataOrder: orderAfter,
         });
       }
     }
@@ -218,16 +247,18 @@ export async function trainClassifier(config: TrainConfig, io: TrainIO): Promise
     return {
       steps: config.steps, checkpoints: records, losses, resumedFrom: start,
       finalTrainLoss: losses[config.steps - 1], stepsPerSecond: (config.steps - start) / Math.max(elapsed, 1e-9),
+      data: { ...stream.stats },
     };
   } finally {
+    await stream.close();
     optimizer.dispose();
     model.dispose();
   }
 }
 
 function trainStep(
-  model: TrainableClassifier, optimizer: Optimizer, batch: TrainBatch, c: TrainConfig, step: number, rate: number,
-  varList: tf.Variable[], nameOf: Map<string, string>, order: DataOrder, io: TrainIO,
+  model: TrainableClassifier, optimizer: Optimizer, batch: StreamBatch, c: TrainConfig, step: number, rate: number,
+  varList: tf.Variable[], nameOf: Map<string, string>, io: TrainIO,
 ): number {
   const [n, h, w] = batch.images.shape;
   const x = tf.tensor4d(batch.images.data, [n, h, w, 3]);
@@ -236,7 +267,7 @@ function trainStep(
     try {
       const loss = value.dataSync()[0];
       if (!Number.isFinite(loss)) {
-        const { epoch, batch: b } = order.position(step);
+        const { epoch, batch: b } = batch;
         const files = batch.indices.slice(0, 3).map((i) => io.train.name(i));
         throw new PerceptError(
           `training stopped: the loss is ${loss} at step ${step} (epoch ${epoch}, batch ${b}: samples ${batch.indices.slice(0, 8).join(', ')}${batch.indices.length > 8 ? ', …' : ''}; first files ${files.join(', ')}). The weights were not updated; the last good checkpoint in ${io.outputDir} and training state in ${io.stateDir ?? io.outputDir} are kept`,

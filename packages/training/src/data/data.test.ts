@@ -1,21 +1,25 @@
 import { describe, it, expect } from 'vitest';
 import { SeededRandom, imagenetNormalize } from '@percept/backbones';
-import { DataOrder, trainBatch, normalizeInPlace } from './batches.js';
+import { DataOrder, TrainingStream, trainBatch, normalizeInPlace } from './batches.js';
 import { augment, inceptionBox, flipHorizontal } from './augment.js';
-import { selectClasses, limitPerClass } from './source.js';
+import { selectClasses, limitPerClass, isSharded } from './source.js';
 import { syntheticSource } from '../testing-sources.js';
 import { toLabeledSource } from './adapt.js';
 
 describe('training data', () => {
   it('visits a seeded permutation per epoch, dropping the incomplete last batch', () => {
-    const order = new DataOrder(10, 3, 7);
+    const order = new DataOrder({ size: 10, batchSize: 3, seed: 7 });
     expect(order.stepsPerEpoch).toBe(3);
     const epoch0 = [0, 1, 2].flatMap((s) => order.indices(s));
     expect(new Set(epoch0).size).toBe(9);
     expect(order.position(4)).toEqual({ epoch: 1, batch: 1 });
     expect([3, 4, 5].flatMap((s) => order.indices(s))).not.toEqual(epoch0);
-    expect(new DataOrder(10, 3, 7).indices(5)).toEqual(order.indices(5));
-    expect(() => new DataOrder(2, 3, 0)).toThrow(/2 samples, fewer than one batch of 3/);
+    expect(new DataOrder({ size: 10, batchSize: 3, seed: 7 }).indices(5)).toEqual(order.indices(5));
+    expect(() => new DataOrder({ size: 2, batchSize: 3, seed: 0 })).toThrow(/2 samples, fewer than one batch of 3/);
+    // The state of a random-access order is its position: a cursor from it continues the permutation.
+    const c = order.cursor(order.initialState(4));
+    expect([c.draw().out, c.draw().out, c.draw().out]).toEqual(order.indices(4));
+    expect(c.state()).toEqual({ epoch: 1, batch: 2, cursor: 6, buffer: [] });
   });
 
   it('draws inception crops within the TF ranges and flips horizontally', () => {
@@ -41,10 +45,18 @@ describe('training data', () => {
     const b = augment(img, { crop: 'inception', flip: true, size: 12, cropFraction: 0.875 }, new SeededRandom(3, 'x'));
     expect(a.shape).toEqual([1, 12, 12, 3]);
     expect(Array.from(a.data)).toEqual(Array.from(b.data));
-    const order = new DataOrder(src.size, 4, 0);
-    const batch = await trainBatch(src, order, 1, { crop: 'central', flip: false, size: 10, cropFraction: 1 }, imagenetNormalize);
+    const order = new DataOrder({ size: src.size, batchSize: 4, seed: 0 });
+    const aug = { crop: 'central' as const, flip: false, size: 10, cropFraction: 1 };
+    const batch = await trainBatch(src, order, 1, aug, imagenetNormalize);
     expect(batch.images.shape).toEqual([4, 10, 10, 3]);
     expect(Array.from(batch.labels)).toEqual(order.indices(1).map((i) => src.label(i)));
+    // The stream the trainer reads gives the same batch.
+    const stream = new TrainingStream(src, { batchSize: 4, seed: 0, bufferSize: 1, aug, pre: imagenetNormalize });
+    await stream.next();
+    const viaStream = await stream.next();
+    await stream.close();
+    expect(viaStream.indices).toEqual(batch.indices);
+    expect(Array.from(viaStream.images.data)).toEqual(Array.from(batch.images.data));
     const px = Float32Array.of(0.485, 0.456, 0.406);
     normalizeInPlace(px, imagenetNormalize);
     expect(Array.from(px).every((v) => Math.abs(v) < 1e-6)).toBe(true);
@@ -60,20 +72,29 @@ describe('training data', () => {
     expect(limitPerClass(src, 2).size).toBe(8);
   });
 
-  // Array datasets are kept as uint8, so the test uses values that are exact multiples of 1/255.
-  it('adapts array datasets into memory (uint8) and refuses ones beyond maxInMemory', async () => {
-    const images = { data: Float32Array.from({ length: 2 * 2 * 2 * 3 }, (_, i) => ((i % 5) * 60) / 255), shape: [2, 2, 2, 3] as [number, number, number, number] };
+  // Iterate-only array datasets are streamed as one shard and kept as uint8, so the test uses
+  // values that are exact multiples of 1/255.
+  it('streams iterate-only array datasets as one shard (uint8)', async () => {
+    const images = { data: Float32Array.from({ length: 3 * 2 * 2 * 3 }, (_, i) => ((i % 5) * 60) / 255), shape: [3, 2, 2, 3] as [number, number, number, number] };
+    let passes = 0;
     const ds = {
-      name: 'arrays', size: 2, subsets: ['all'], classNames: ['a', 'b'],
-      async *iterate() { yield { images, labels: Int32Array.of(1, 0), names: ['f#0', 'f#1'] }; },
+      name: 'arrays', size: 3, subsets: ['all'], classNames: ['a', 'b'],
+      async *iterate() {
+        passes++;
+        yield { images: { data: images.data.slice(0, 24), shape: [2, 2, 2, 3] as [number, number, number, number] }, labels: Int32Array.of(1, 0), names: ['f#0', 'f#1'] };
+        yield { images: { data: images.data.slice(24), shape: [1, 2, 2, 3] as [number, number, number, number] }, labels: Int32Array.of(1), names: ['f#2'] };
+      },
       async *[Symbol.asyncIterator]() { /* not used by the adapter */ },
     };
     const src = await toLabeledSource(ds, 'option "train"');
-    expect([src.size, src.label(0), src.label(1), src.name(1)]).toEqual([2, 1, 0, 'f#1']);
-    const second = await src.load(1);
-    expect(second.shape).toEqual([1, 2, 2, 3]);
-    expect(Array.from(second.data)).toEqual(Array.from(images.data.subarray(12)));
-    await expect(toLabeledSource(ds, 'option "train"', { maxInMemory: 1 })).rejects.toThrow(/option "train": dataset "arrays" has 2 images, more than the 1/);
+    if (!isSharded(src)) throw new Error('expected a sharded source');
+    expect([src.size, src.label(0), src.label(1), src.name(2)]).toEqual([3, 1, 0, 'f#2']);
+    expect(src.shards.map((s) => Array.from(s))).toEqual([[0, 1, 2]]);
+    expect(passes).toBe(1); // labels and names only
+    const got = [];
+    for await (const r of src.read(0, [0, 2])) got.push(r);
+    expect(got.map((r) => r.index)).toEqual([0, 2]);
+    expect(Array.from(Float32Array.from(got[1].pixels.data, (v) => v / 255))).toEqual(Array.from(images.data.subarray(24)));
     await expect(toLabeledSource({ name: 'x', size: 0, subsets: [], async *[Symbol.asyncIterator]() {} }, 'option "val"')).rejects.toThrow(/not a labelled image dataset/);
   });
 });

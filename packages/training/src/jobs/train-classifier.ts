@@ -10,7 +10,7 @@ import { SeededRandom, type IRModelSpec as BackboneSpec } from '@percept/backbon
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { trainClassifier, defaultTrainConfig, resolvedLr, type TrainConfig } from '../trainer.js';
-import { limitPerClass, selectClasses, type LabeledImageSource } from '../data/source.js';
+import { isSharded, limitPerClass, selectClasses, type LabeledImageSource } from '../data/source.js';
 import { toLabeledSource } from '../data/adapt.js';
 import { selectEngine, engineSchema, type EngineOption } from '../engine.js';
 
@@ -49,7 +49,7 @@ export const trainClassifierOptionsSchema: JSONSchema = {
     evalBatchSize: { type: 'integer', minimum: 1, default: defaultTrainConfig.evalBatchSize },
     seed: { type: 'integer', minimum: 0, maximum: 4294967295, default: 0, description: 'Seeds data order, augmentation, dropout and (by default) the initial weights and class subset.' },
     engine: engineSchema,
-    maxInMemory: { type: 'integer', minimum: 1, default: 200000, description: 'Largest array dataset (npz) held in memory.' },
+    shuffleBuffer: { type: 'integer', minimum: 1, default: defaultTrainConfig.shuffleBuffer, description: 'Shuffle-buffer size (images) for streamed training data (the 64×64 npz files): each epoch reads the files in a seeded order and draws every sample at random from a buffer of this many, which memory holds (12 KB per 64×64 image). Larger is closer to a full shuffle. Image folders are permuted whole and ignore it.' },
   },
 };
 
@@ -82,10 +82,10 @@ export function chooseClasses(names: readonly string[], count: number, seed: num
   return idx.slice(0, count).sort((a, b) => a - b).map((i) => names[i]);
 }
 
-async function openSource(ref: { use: string; with?: Record<string, unknown> }, what: string, ctx: JobContext, maxInMemory: number): Promise<LabeledImageSource> {
+async function openSource(ref: { use: string; with?: Record<string, unknown> }, what: string, ctx: JobContext): Promise<LabeledImageSource> {
   const c = ctx.registry.get('dataset', ref.use);
   const ds = await c.open(ref.with ?? {}, { baseDir: ctx.baseDir });
-  return toLabeledSource(ds, what, { maxInMemory });
+  return toLabeledSource(ds, what);
 }
 
 export async function runTrainClassifier(raw: Record<string, unknown>, ctx: JobContext): Promise<Record<string, JsonValue>> {
@@ -93,11 +93,11 @@ export async function runTrainClassifier(raw: Record<string, unknown>, ctx: JobC
   const engine = await selectEngine(o.engine as EngineOption, ctx.log);
   ctx.record('engine', engine as unknown as JsonValue);
 
-  let train = await openSource(o.train, 'option "train"', ctx, o.maxInMemory);
+  let train = await openSource(o.train, 'option "train"', ctx);
   if (o.classes !== undefined) train = selectClasses(train, chooseClasses(train.classes, o.classes, o.classSeed ?? o.seed));
   let val: LabeledImageSource | undefined;
   if (o.val) {
-    val = selectClasses(await openSource(o.val, 'option "val"', ctx, o.maxInMemory), train.classes);
+    val = selectClasses(await openSource(o.val, 'option "val"', ctx), train.classes);
     if (val.size === 0) throw new InputError(`option "val": none of its images belong to the ${train.classes.length} training classes (${train.classes.slice(0, 5).join(', ')}…)`);
     if (o.valLimitPerClass) val = limitPerClass(val, o.valLimitPerClass);
   }
@@ -116,10 +116,13 @@ export async function runTrainClassifier(raw: Record<string, unknown>, ctx: JobC
     ...defaultTrainConfig,
     steps: o.steps, batchSize: o.batchSize, imageSize: o.imageSize, optimizer: o.optimizer, lr: o.lr, momentum: o.momentum,
     schedule: o.schedule, warmup: o.warmup, weightDecay: o.weightDecay, labelSmoothing: o.labelSmoothing, dropout: o.dropout,
-    crop: o.crop, flip: o.flip, cropFraction: o.cropFraction, checkpointEvery: o.checkpointEvery ?? o.steps, stateEvery: o.stateEvery,
+    crop: o.crop, flip: o.flip, cropFraction: o.cropFraction, shuffleBuffer: o.shuffleBuffer, checkpointEvery: o.checkpointEvery ?? o.steps, stateEvery: o.stateEvery,
     seed: o.seed, evalBatchSize: o.evalBatchSize,
   };
-  ctx.record('training', { model: model.graph.name, trainImages: train.size, valImages: val?.size ?? 0, classes: train.classes.length, lr: resolvedLr(config), initialWeights: model.provenance as unknown as JsonValue });
+  const dataOrder: JsonValue = isSharded(train)
+    ? { kind: 'shards + shuffle buffer', shards: train.shards.length, shuffleBuffer: config.shuffleBuffer }
+    : { kind: 'permutation per epoch' };
+  ctx.record('training', { model: model.graph.name, trainImages: train.size, valImages: val?.size ?? 0, classes: train.classes.length, lr: resolvedLr(config), dataOrder, initialWeights: model.provenance as unknown as JsonValue });
   ctx.log.info(`training ${model.graph.name} on ${train.description}: ${config.steps} steps of ${config.batchSize}, lr ${resolvedLr(config)}, ${engine.engine}`);
 
   // The engine clears a cell's directory before running it again, so the resumable state lives in
