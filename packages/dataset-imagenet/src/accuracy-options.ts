@@ -82,18 +82,17 @@ export const accuracyOutputsSchema: JSONSchema = {
   required: ['top1', 'top5', 'top1CI95', 'count', 'perClass', 'classes'],
 };
 
-function fail(field: string, expected: string, got: unknown): never {
-  throw new InputError(`accuracy: option "${field}" must be ${expected}, got ${JSON.stringify(got)}`);
-}
-
-function useWith(v: unknown, field: string): UseWith {
-  if (!v || typeof v !== 'object' || Array.isArray(v) || typeof (v as UseWith).use !== 'string') fail(field, 'an object { use, with }', v);
-  const w = (v as { with?: unknown }).with ?? {};
-  if (typeof w !== 'object' || w === null || Array.isArray(w)) fail(`${field}.with`, 'an object', w);
-  return { use: (v as UseWith).use, with: w as Record<string, unknown> };
-}
-
-export function parseAccuracyOptions(raw: Record<string, unknown>): AccuracyOptions {
+/** `job` names the job in messages (the lowpass-accuracy job parses its shared options here too). */
+export function parseAccuracyOptions(raw: Record<string, unknown>, job = 'accuracy'): AccuracyOptions {
+  function fail(field: string, expected: string, got: unknown): never {
+    throw new InputError(`${job}: option "${field}" must be ${expected}, got ${JSON.stringify(got)}`);
+  }
+  function useWith(v: unknown, field: string): UseWith {
+    if (!v || typeof v !== 'object' || Array.isArray(v) || typeof (v as UseWith).use !== 'string') fail(field, 'an object { use, with }', v);
+    const w = (v as { with?: unknown }).with ?? {};
+    if (typeof w !== 'object' || w === null || Array.isArray(w)) fail(`${field}.with`, 'an object', w);
+    return { use: (v as UseWith).use, with: w as Record<string, unknown> };
+  }
   const known = Object.keys(accuracyOptionsSchema.properties as object);
   for (const k of Object.keys(raw)) if (!known.includes(k)) fail(k, `one of the known options (${known.join(', ')})`, raw[k]);
   const dataset = useWith(raw.dataset, 'dataset');

@@ -171,66 +171,112 @@ function distortionParams(d: UseWith): { severity: number; seed: number; [k: str
   return { ...rest, severity: (severity as number | undefined) ?? 0, seed: (seed as number | undefined) ?? 0 };
 }
 
-async function openDataset(opts: AccuracyOptions, ctx: JobContext): Promise<ClassificationDataset> {
+async function openDataset(opts: ClassifierOptions, ctx: JobContext, job: string): Promise<ClassificationDataset> {
   const c = ctx.registry.get('dataset', opts.dataset.use);
   const w: Record<string, unknown> = { ...opts.dataset.with, batchSize: opts.batchSize };
   if (opts.limit !== null) w.limit = opts.limit;
   if (opts.onError !== null) w.onError = opts.onError;
   const ds = await c.open(w, { baseDir: ctx.baseDir });
   if (!isClassificationDataset(ds)) {
-    throw new InputError(`accuracy: dataset "${opts.dataset.use}" does not yield labelled image batches ({ images, labels, names } with "classes" known up front)`, {
+    throw new InputError(`${job}: dataset "${opts.dataset.use}" does not yield labelled image batches ({ images, labels, names } with "classes" known up front)`, {
       hint: 'use imagenet-val, imagenet-folders, image-folder or imagenet-downsampled',
     });
   }
   return ds;
 }
 
-export async function runAccuracy(raw: Record<string, unknown>, ctx: JobContext): Promise<Record<string, JsonValue>> {
-  const opts = parseAccuracyOptions(raw);
+/** The options every classifier-scoring job shares (accuracy, lowpass-accuracy). */
+export type ClassifierOptions = Pick<AccuracyOptions, 'dataset' | 'backbone' | 'backend' | 'batchSize' | 'limit' | 'classOffset' | 'onError'>;
+
+/**
+ * A classifier loaded once, with its dataset opened: `pass` scores the whole dataset once (optionally
+ * transforming each batch, e.g. a distortion), so a job can make several passes with one model.
+ */
+export interface ClassifierSession {
+  dataset: ClassificationDataset;
+  /** The resize/crop applied per image while decoding (null: images go to the extractor as read). */
+  geometry: PreprocessingLike | null;
+  pass(transform?: IterateOptions['transform'], progress?: { offset: number; total: number | null; message?: string }): Promise<ClassifierEvaluation>;
+  /** Images skipped by the latest pass (onError "skip"), recorded in the manifest. */
+  recordSkipped(): number;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Opens the dataset, builds and loads the backbone, and records their provenance (dataset, backbone,
+ * preprocessing, engine, package). `job` names the job in messages. Dispose the session when done.
+ */
+export async function openClassifierSession(opts: ClassifierOptions, ctx: JobContext, job: string): Promise<ClassifierSession> {
   // Look every name up first, so a misspelling fails before any file is read.
   const backboneC = ctx.registry.get('backbone', opts.backbone.use);
   const backendC = ctx.registry.get('backend', opts.backend.use);
-  const distortionC: DistortionContribution | null = opts.distortion ? ctx.registry.get('distortion', opts.distortion.use) : null;
-  const distortion = opts.distortion && distortionC ? { c: distortionC, params: distortionParams(opts.distortion) } : null;
   ctx.registry.get('dataset', opts.dataset.use);
 
-  const dataset = await openDataset(opts, ctx);
+  const dataset = await openDataset(opts, ctx, job);
   ctx.record('dataset', { use: opts.dataset.use, ...dataset.describe() });
   const spec = await backboneC.build(opts.backbone.with, { baseDir: ctx.baseDir });
   const { geometry, loadSpec, declared } = splitPreprocessing(spec);
   ctx.record('backbone', { use: opts.backbone.use, with: json(opts.backbone.with), ...describeModel(spec) });
   ctx.record('preprocessing', json(declared ? { ...declared, appliedAs: geometry ? 'geometry per image while decoding; normalisation in the extractor' : 'in the extractor' } : null));
+  ctx.record('packages', { '@percept/dataset-imagenet': PACKAGE_VERSION });
+
+  const backend = await backendC.create(opts.backend.with);
+  const extractor = await backend.load(loadSpec, { logits: true, taps: minimalTaps(spec), maxBatch: opts.batchSize });
+  ctx.record('engine', json(extractor.info()));
+  return {
+    dataset,
+    geometry,
+    async pass(transform, progress) {
+      const batches: AsyncIterable<ImagenetBatch> = typeof dataset.iterate === 'function'
+        ? dataset.iterate({ geometry, transform })
+        : mapBatches(dataset, geometry, transform);
+      const offset = progress?.offset ?? 0;
+      const total = progress ? progress.total : dataset.size;
+      ctx.progress(offset, total, 'images', progress?.message);
+      const ev = await evaluateClassifier(batches, dataset.classes, extractor, {
+        classOffset: opts.classOffset,
+        signal: ctx.signal,
+        onBatch: (done) => ctx.progress(offset + done, total, 'images', progress?.message),
+        modelLabel: `backbone "${opts.backbone.use}"`,
+        datasetLabel: `dataset "${opts.dataset.use}"`,
+      });
+      if (ev.count === 0) throw new InputError(`${job}: no image of dataset "${opts.dataset.use}" could be scored`);
+      return ev;
+    },
+    recordSkipped() {
+      const skipped = [...(dataset.skipped ?? [])];
+      ctx.record('skipped', { count: skipped.length, images: skipped.slice(0, 100).map((s) => ({ ...s })) });
+      if (skipped.length) ctx.log.warn(`${ctx.stepId}: skipped ${skipped.length} unreadable image(s); see the manifest`);
+      return skipped.length;
+    },
+    dispose: async () => { await extractor.dispose(); },
+  };
+}
+
+/** Per-class counts keyed by class name, as both accuracy jobs report them. */
+export function perClassCounts(ev: ClassifierEvaluation, classNames: readonly string[]): Record<string, JsonValue> {
+  const perClass: Record<string, JsonValue> = {};
+  for (const [label, [c1, c5, total]] of [...ev.perClass].sort((a, b) => a[0] - b[0])) {
+    perClass[classNames[label] ?? String(label)] = { correct: c1, correct5: ev.correct5 === null ? null : c5, total };
+  }
+  return perClass;
+}
+
+export async function runAccuracy(raw: Record<string, unknown>, ctx: JobContext): Promise<Record<string, JsonValue>> {
+  const opts = parseAccuracyOptions(raw);
+  const distortionC: DistortionContribution | null = opts.distortion ? ctx.registry.get('distortion', opts.distortion.use) : null;
+  const distortion = opts.distortion && distortionC ? { c: distortionC, params: distortionParams(opts.distortion) } : null;
+  const session = await openClassifierSession(opts, ctx, 'accuracy');
   if (distortion) {
     ctx.record('distortion', json({ use: opts.distortion!.use, params: distortion.params, physical: distortion.c.describeSeverity(distortion.params.severity) }));
   }
-  ctx.record('packages', { '@percept/dataset-imagenet': PACKAGE_VERSION });
-
-  let extractor: FeatureExtractor | undefined;
   try {
-    const backend = await backendC.create(opts.backend.with);
-    extractor = await backend.load(loadSpec, { logits: true, taps: minimalTaps(spec), maxBatch: opts.batchSize });
-    ctx.record('engine', json(extractor.info()));
-
     const transform: IterateOptions['transform'] = distortion
       ? async (b, start) => ({ ...b, images: await distortion.c.apply(b.images, { ...distortion.params, seed: distortion.params.seed + start }) })
       : undefined;
-    const batches: AsyncIterable<ImagenetBatch> = typeof dataset.iterate === 'function'
-      ? dataset.iterate({ geometry, transform })
-      : mapBatches(dataset, geometry, transform);
-
-    ctx.progress(0, dataset.size, 'images');
-    const ev = await evaluateClassifier(batches, dataset.classes, extractor, {
-      classOffset: opts.classOffset,
-      signal: ctx.signal,
-      onBatch: (done) => ctx.progress(done, dataset.size, 'images'),
-      modelLabel: `backbone "${opts.backbone.use}"`,
-      datasetLabel: `dataset "${opts.dataset.use}"`,
-    });
-    if (ev.count === 0) throw new InputError(`accuracy: no image of dataset "${opts.dataset.use}" could be scored`);
-
-    const skipped = [...(dataset.skipped ?? [])];
-    ctx.record('skipped', { count: skipped.length, images: skipped.slice(0, 100).map((s) => ({ ...s })) });
-    if (skipped.length) ctx.log.warn(`${ctx.stepId}: skipped ${skipped.length} unreadable image(s); see the manifest`);
+    const ev = await session.pass(transform);
+    const dataset = session.dataset;
+    const skipped = session.recordSkipped();
 
     // One line per image, so two runs (e.g. two backends) can be compared image by image.
     const tsv = ['name\tlabel\tprediction', ...ev.names.map((n, i) => `${n}\t${ev.labels[i]}\t${ev.predictions[i]}`)].join('\n') + '\n';
@@ -238,10 +284,6 @@ export async function runAccuracy(raw: Record<string, unknown>, ctx: JobContext)
 
     const ci1 = wilsonInterval(ev.correct1, ev.count);
     const ci5 = ev.correct5 === null ? null : wilsonInterval(ev.correct5, ev.count);
-    const perClass: Record<string, JsonValue> = {};
-    for (const [label, [c1, c5, total]] of [...ev.perClass].sort((a, b) => a[0] - b[0])) {
-      perClass[dataset.classNames[label] ?? String(label)] = { correct: c1, correct5: ev.correct5 === null ? null : c5, total };
-    }
     return {
       top1: ev.correct1 / ev.count,
       top5: ev.correct5 === null ? null : ev.correct5 / ev.count,
@@ -249,15 +291,15 @@ export async function runAccuracy(raw: Record<string, unknown>, ctx: JobContext)
       top5CI95: ci5 ? [ci5.lower, ci5.upper] : null,
       correct: { top1: ev.correct1, top5: ev.correct5 },
       count: ev.count,
-      skipped: skipped.length,
+      skipped,
       classes: dataset.classes,
       outputs: ev.outputs,
       classOffset: opts.classOffset,
-      perClass,
+      perClass: perClassCounts(ev, dataset.classNames),
       distortion: distortion ? json({ use: opts.distortion!.use, ...distortion.params }) : null,
     };
   } finally {
-    await extractor?.dispose();
+    await session.dispose();
   }
 }
 

@@ -13,7 +13,13 @@ export type { NpyHeader } from './npy.js';
 export { readZipDirectory, streamZipEntry, readZipEntry } from './zip.js';
 export type { ZipEntry } from './zip.js';
 export { accuracyJob, runAccuracy, evaluateClassifier, classMismatch, PACKAGE_VERSION } from './accuracy.js';
-export type { ClassifierEvaluation, EvaluateOptions } from './accuracy.js';
+export type { ClassifierEvaluation, EvaluateOptions, ClassifierOptions, ClassifierSession } from './accuracy.js';
+export { openClassifierSession, perClassCounts } from './accuracy.js';
+export {
+  lowpassAccuracyJob, runLowpassAccuracy, parseLowpassAccuracyOptions, pairedRatioBootstrap,
+  lowpassAccuracyOptionsSchema, lowpassAccuracyOutputsSchema,
+} from './lowpass-accuracy.js';
+export type { LowpassAccuracyOptions } from './lowpass-accuracy.js';
 export { accuracyOptionsSchema, accuracyOutputsSchema, parseAccuracyOptions } from './accuracy-options.js';
 export type { AccuracyOptions, UseWith } from './accuracy-options.js';
 export { plugin } from './plugin.js';

@@ -1,6 +1,7 @@
 import { definePlugin, type DatasetContribution, type JSONSchema } from '@percept/core';
 import { isAbsolute, resolve } from 'node:path';
 import { accuracyJob, PACKAGE_VERSION } from './accuracy.js';
+import { lowpassAccuracyJob } from './lowpass-accuracy.js';
 import { openIlsvrcVal, type IlsvrcValOptions } from './ilsvrc.js';
 import { openImageFolder, type ImageFolderOptions } from './folders.js';
 import { openDownsampledImagenet, type DownsampledOptions } from './downsampled.js';
@@ -81,5 +82,5 @@ const downsampled: DatasetContribution = {
 export const plugin = definePlugin({
   name: '@percept/dataset-imagenet',
   version: PACKAGE_VERSION,
-  contributes: [imagenetVal, imagenetFolders, imageFolder, downsampled, accuracyJob],
+  contributes: [imagenetVal, imagenetFolders, imageFolder, downsampled, accuracyJob, lowpassAccuracyJob],
 });

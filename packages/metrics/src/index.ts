@@ -24,3 +24,7 @@ export * from './analysis/index.js';
 export { plugin } from './plugin.js';
 import { plugin } from './plugin.js';
 export default plugin;
+export {
+  readRun, cellLabel, matrixValuesAgree, findAccuracyPercent, MANIFEST_FILE, RESULT_FILE, CELL_FILE,
+} from './run-artifacts.js';
+export type { RunProvenance, StepView, RunView, ReadRunOptions } from './run-artifacts.js';

@@ -4,6 +4,7 @@ export * from './tables/render.js';
 export * from './tables/lpips-table5.js';
 export * from './tables/per-subset.js';
 export * from './tables/layerwise.js';
+export * from './tables/table1.js';
 export * from './charts/common.js';
 export * from './charts/ps-vs-accuracy.js';
 export * from './charts/sweep.js';

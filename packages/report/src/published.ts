@@ -75,3 +75,38 @@ export const PUBLISHED_TABLE5: readonly PublishedTable5Row[] = TABLE5.map(
     all,
   }),
 );
+
+/** Kumar et al. 2022 Table 1 (SPEC §2.4): default PS, the PS gain of scaling down along each hyperparameter, best PS. */
+export interface PublishedTable1Row {
+  /** Model key as the paper workflows name it (group "<model>/<sweep>"). */
+  model: string;
+  label: string;
+  default: number;
+  /** Sweep key → gain (null: "-" in the paper, not swept). */
+  gains: Record<string, number | null>;
+  best: number;
+}
+
+/** Table 1 columns: sweep key (as in group names "<model>/<sweep>") and the paper's header. */
+export const TABLE1_SWEEPS: ReadonlyArray<{ key: string; label: string }> = [
+  { key: 'width', label: 'Width' },
+  { key: 'depth', label: 'Depth' },
+  { key: 'weight-decay', label: 'Weight Decay' },
+  { key: 'central-crop', label: 'Central Crop' },
+  { key: 'train-steps', label: 'Train Steps' },
+];
+
+type T1 = [model: string, label: string, def: number, width: number, depth: number | null, wd: number, crop: number, steps: number, best: number];
+// Copied from SPEC.md §2.4 (read from the Google AI blog copy of Table 1).
+const TABLE1: T1[] = [
+  ['resnet6', 'ResNet-6', 69.1, 0.4, null, 0.3, 0.0, 0.5, 69.6],
+  ['resnet50', 'ResNet-50', 68.2, 0.4, null, 0.7, 0.7, 1.5, 69.7],
+  ['resnet200', 'ResNet-200', 67.6, 0.2, null, 1.3, 1.2, 1.9, 69.5],
+  ['vit-b8', 'ViT B/8', 67.6, 1.1, 1.0, 1.3, 0.9, 1.1, 68.9],
+  ['vit-l4', 'ViT L/4', 67.9, 0.4, 0.4, -0.1, -1.1, 0.5, 68.4],
+];
+
+export const PUBLISHED_TABLE1: readonly PublishedTable1Row[] = TABLE1.map(([model, label, def, width, depth, wd, crop, steps, best]) => ({
+  model, label, default: def, best,
+  gains: { width, depth, 'weight-decay': wd, 'central-crop': crop, 'train-steps': steps },
+}));

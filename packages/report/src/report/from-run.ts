@@ -4,22 +4,29 @@ import { pearson, spearman } from '@percept/metrics';
 import { psVsAccuracyChart } from '../charts/ps-vs-accuracy.js';
 import { perSubsetChart } from '../charts/per-subset.js';
 import { layerwiseChart } from '../charts/layerwise.js';
+import { lowPassChart } from '../charts/lowpass.js';
 import { buildTable5 } from '../tables/lpips-table5.js';
 import { buildPerSubsetTable, type SubsetTableReference } from '../tables/per-subset.js';
 import { buildLayerwiseTables } from '../tables/layerwise.js';
 import { BAPPS_SUBSETS } from '../published.js';
 import { readRun, type RunView, type StepView } from '../run/read-run.js';
-import { findAccuracy, findJudgeCeilings, findSubsetScores, layerPoints, pairAccuracy } from '../run/extract.js';
+import {
+  findAccuracy, findJudgeCeilings, findLowPassCurve, findPareto, findSubsetScores, layerPoints, lowPassPoints, pairAccuracy,
+  type LowPassFinding, type ParetoFinding,
+} from '../run/extract.js';
+import { buildSweepTable, buildTable1 } from '../tables/table1.js';
 import { uniqueLabels } from '../run/labels.js';
 import type { ReportChart, ReportDocument, ReportTable } from './document.js';
 
-export const CHART_KINDS = ['ps-vs-accuracy', 'per-subset', 'layerwise'] as const;
+export const CHART_KINDS = ['ps-vs-accuracy', 'per-subset', 'layerwise', 'lowpass', 'pareto'] as const;
 export type ChartKind = (typeof CHART_KINDS)[number];
 /**
  * per-subset: one column per subset present (any dataset) with 95% CIs; table5: the LPIPS Table 5
- * layout with published rows (BAPPS val subsets only); layerwise: PS of each layer alone; jnd: JND mAP.
+ * layout with published rows (BAPPS val subsets only); layerwise: PS of each layer alone; jnd: JND mAP;
+ * lowpass: normalised accuracy per low-pass side r (lowpass-accuracy cells); table1: Kumar Table 1 layout
+ * and the per-sweep p_max / a(p_max) table (pareto cells).
  */
-export const TABLE_KINDS = ['per-subset', 'table5', 'layerwise', 'jnd'] as const;
+export const TABLE_KINDS = ['per-subset', 'table5', 'layerwise', 'jnd', 'lowpass', 'table1'] as const;
 export type TableKind = (typeof TABLE_KINDS)[number];
 
 export interface RunReportOptions {
@@ -130,7 +137,59 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
     });
   }
 
+  // Kumar Fig. 17: normalised accuracy against the low-pass side r, one line per lowpass-accuracy cell.
+  const lowpass = uniqueLabels(run.steps.filter(done).map(findLowPassCurve).filter((f): f is LowPassFinding => f !== undefined));
+  const lpPoints = lowPassPoints(lowpass);
+  const undefinedRatio = lowpass.filter((f) => f.points.some((p) => p.normalizedAccuracy === null)).map((f) => f.label);
+  if (undefinedRatio.length) notes.push(`Normalised accuracy is undefined (clean top-1 is 0) for: ${undefinedRatio.join('; ')}.`);
+  if (want('lowpass') && requireData('lowpass', lpPoints.length > 0, 'lowpass-accuracy outputs (curve of normalised accuracy per r)')) {
+    const anyLpCi = lpPoints.some((p) => p.interval);
+    charts.push({
+      id: 'lowpass',
+      title: 'Normalized accuracy vs low-pass filter size',
+      spec: lowPassChart(lpPoints, size),
+      caption:
+        'Top-1 on images through the square low-pass Fourier filter of side r (cycles per image) divided by top-1 on the same clean images, ' +
+        `measured in this run (Kumar Fig. 17)${anyLpCi ? '; whiskers are paired-bootstrap 95% intervals' : ''}. The paper publishes no numbers for this figure.`,
+    });
+  }
+
+  // Kumar Table 1 and Fig. 10: from pareto cells (points gathered from the sweeps' PS and accuracy).
+  const pareto = run.steps.filter(done).map(findPareto).filter((f): f is ParetoFinding => f !== undefined);
+  for (const f of pareto) {
+    if (f.excluded.length) {
+      const shown = f.excluded.slice(0, 10).map((e) => `${e.step}${e.cell ? `[${e.cell}]` : ''} (${e.reason})`).join(', ');
+      notes.push(`${cellName(f.step)} left out ${f.excluded.length} cell(s): ${shown}${f.excluded.length > 10 ? `, and ${f.excluded.length - 10} more (see its result.json, "excluded")` : ''}.`);
+    }
+  }
+  const paretoPoints = pareto.flatMap((f) => f.points);
+  if (want('pareto') && requireData('pareto', paretoPoints.length > 0, 'pareto outputs (points gathered into sweeps)')) {
+    charts.push({
+      id: 'pareto',
+      title: 'Perceptual Score vs accuracy per sweep (Fig. 10)',
+      spec: psVsAccuracyChart(paretoPoints.map((p) => ({ label: p.id, accuracy: p.accuracy, ps: p.ps, group: p.group ?? 'not in a sweep' })), {
+        ...size, title: 'PS vs accuracy per sweep (Kumar Fig. 10)', references: published ? undefined : false, xTitle: 'ImageNet top-1 accuracy (%)',
+      }),
+      caption:
+        `Every model of the pareto step${pareto.length > 1 ? 's' : ''} (${paretoPoints.length} points measured in this run), coloured by sweep; ` +
+        `the line is their Pareto frontier (the highest accuracy reachable at each PS).${published ? ' Dashed lines are published values (LPIPS Table 5), not measured here.' : ''}`,
+    });
+  }
+
   tables.push(...runTables(run, scores, psSteps, wantTables, published, notes));
+  const withGroups = pareto.filter((f) => Object.keys(f.groups).length > 0);
+  if (wantTables ? wantTables.includes('table1') : withGroups.length > 0) {
+    if (!withGroups.length) throw new InputError(`report: table "table1" was requested but run ${run.dir} has no pareto outputs with sweeps (groups)`);
+    withGroups.forEach((f, i) => {
+      const suffix = withGroups.length > 1 ? `-${i + 1}` : '';
+      tables.push({ id: `table-1${suffix}`, table: buildTable1(f.groups, { published, source: `From step ${cellName(f.step)}.` }) });
+      tables.push({ id: `table-sweeps${suffix}`, table: buildSweepTable(f.groups) });
+    });
+  }
+  if (wantTables ? wantTables.includes('lowpass') : lowpass.length > 0) {
+    if (!lowpass.length) throw new InputError(`report: table "lowpass" was requested but run ${run.dir} has no lowpass-accuracy outputs (curve of normalised accuracy per r)`);
+    tables.push({ id: 'table-lowpass', table: lowPassTable(lowpass) });
+  }
   if (!charts.length && !tables.length) {
     notes.push('No step in this run produced outputs this report knows how to chart (per-subset 2AFC scores or accuracy).');
   }
@@ -220,6 +279,31 @@ function runTables(run: RunView, scores: Finding[], psSteps: StepView[], wanted:
     });
   }
   return tables;
+}
+
+/** Normalised accuracy per r (columns) for each low-pass series (rows), beside its clean top-1. */
+function lowPassTable(findings: LowPassFinding[]): ReportTable['table'] {
+  const rs = [...new Set(findings.flatMap((f) => f.points.map((p) => p.r)))].sort((a, b) => a - b);
+  const pct = (iv?: readonly [number, number]) => (iv ? ([iv[0] * 100, iv[1] * 100] as [number, number]) : undefined);
+  return {
+    title: 'Normalized accuracy per low-pass filter size r',
+    columns: [
+      { key: 'label', label: 'Series', align: 'left' },
+      { key: 'clean', label: 'Clean top-1 (%)', digits: 1 },
+      ...rs.map((r) => ({ key: `r:${r}`, label: `r = ${r}`, digits: 3 })),
+    ],
+    rows: findings.map((f) => ({
+      cells: {
+        label: f.label,
+        clean: { value: f.clean.top1 * 100, ...(f.clean.ci ? { ci: pct(f.clean.ci) } : {}) },
+        ...Object.fromEntries(f.points.map((p) => [`r:${p.r}`, p.normalizedAccuracy === null ? null : { value: p.normalizedAccuracy, ...(p.interval ? { ci: p.interval } : {}) }])),
+      },
+    })),
+    notes: [
+      'top-1(r) / top-1(clean) on the same images; brackets: paired-bootstrap 95% interval of the ratio (clean top-1: Wilson 95%). "–": r not measured for that series.',
+      ...findings.map((f) => `${f.label}: ${f.description}${f.clean.count !== undefined ? `, ${f.clean.count} images` : ''}.`),
+    ],
+  };
 }
 
 /** Reference rows from the judges of each distinct dataset scored: the ceiling a rater and the best possible distance reach. */

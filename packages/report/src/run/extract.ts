@@ -4,9 +4,11 @@
  * small and documented in docs/reports.md; a job that wants its numbers charted uses these names.
  */
 import type { JsonValue } from '@percept/core';
+import { findAccuracyPercent, matrixValuesAgree } from '@percept/metrics';
 import { BAPPS_SUBSETS, type BappsSubset } from '../published.js';
 import type { AccuracyPsPoint } from '../charts/ps-vs-accuracy.js';
 import type { LayerPsPoint } from '../charts/layerwise.js';
+import type { LowPassPoint } from '../charts/lowpass.js';
 import type { SubsetScores } from '../tables/lpips-table5.js';
 import type { Interval } from '../charts/common.js';
 import type { StepView } from './read-run.js';
@@ -21,7 +23,6 @@ const SUBSET_MAP_KEYS = ['perSubset', 'subsets', 'twoAfc', '2afc'];
 const LAYER_MAP_KEYS = ['perLayer', 'layerwise', 'layerWise'];
 /** Keys whose number is a 2AFC score of one subset (when the value is an object rather than a number). */
 const SCORE_KEYS = ['score', 'ps', 'twoAfc', 'value', 'mean'];
-const ACCURACY_KEYS = ['top1', 'top1Accuracy', 'accuracy', 'acc'];
 
 /** A score in [0,1] is a fraction and is shown ×100; one in (1,100] is already ×100. */
 function asPercent(v: number): number {
@@ -232,19 +233,9 @@ function specificKey(path: string[]): string {
   return path.filter((p) => !GENERIC.has(p) && !/^\d+$/.test(p)).join('.');
 }
 
-/** ImageNet top-1 accuracy (percent) in one step's outputs, looked up at the top level or under "accuracy". */
+/** ImageNet top-1 accuracy (percent) in one step's outputs (see findAccuracyPercent in @percept/metrics). */
 export function findAccuracy(step: StepView): number | undefined {
-  const o = step.outputs;
-  if (!o) return undefined;
-  for (const k of ACCURACY_KEYS) {
-    const v = o[k];
-    if (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 100) return asPercent(v);
-    if (isObj(v)) for (const kk of ACCURACY_KEYS) {
-      const x = v[kk];
-      if (typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= 100) return asPercent(x);
-    }
-  }
-  return undefined;
+  return findAccuracyPercent(step.outputs);
 }
 
 /** Overall PS: the unweighted mean over the subsets present (SPEC §1.4); `complete` says whether all six were. */
@@ -253,13 +244,6 @@ export function overallPs(perSubset: Record<string, number>): { ps: number; comp
   const keys: string[] = bapps.length ? bapps : Object.keys(perSubset);
   const ps = keys.reduce((a, k) => a + perSubset[k], 0) / keys.length;
   return { ps, complete: bapps.length === BAPPS_SUBSETS.length, subsets: keys };
-}
-
-/** Matrix values shared by two cells, compared as JSON; cells match when every shared key agrees. */
-function sameModel(a: StepView, b: StepView): boolean {
-  if (!a.matrix || !b.matrix) return false;
-  const shared = Object.keys(a.matrix).filter((k) => k in b.matrix!);
-  return shared.length > 0 && shared.every((k) => JSON.stringify(a.matrix![k]) === JSON.stringify(b.matrix![k]));
 }
 
 /**
@@ -274,7 +258,7 @@ export function pairAccuracy(
   const unpaired: SubsetScoreFinding[] = [];
   const incomplete: string[] = [];
   for (const f of scores) {
-    const match = accuracySteps.find((a) => sameModel(f.step, a) && findAccuracy(a) !== undefined);
+    const match = accuracySteps.find((a) => matrixValuesAgree(f.step, a) && findAccuracy(a) !== undefined);
     if (!match) {
       unpaired.push(f);
       continue;
@@ -294,3 +278,72 @@ export function layerPoints(scores: SubsetScoreFinding[]): LayerPsPoint[] {
 }
 
 export type { BappsSubset };
+
+/** One step cell's normalised-accuracy curve (the `lowpass-accuracy` job's `curve` output). */
+export interface LowPassFinding {
+  step: StepView;
+  /** Short series label (the cell's matrix values, or the step id). */
+  label: string;
+  description: string;
+  clean: { top1: number; ci?: Interval; count?: number };
+  /** In the job's r order. top1 and normalizedAccuracy are fractions; intervals only when recorded. */
+  points: Array<{ r: number; top1: number; top1CI?: Interval; normalizedAccuracy: number | null; interval?: Interval }>;
+}
+
+/**
+ * The low-pass curve of a cell: `curve: [{ r, top1, normalizedAccuracy, normalizedCI95?, top1CI95? }]`
+ * and `clean: { top1, top1CI95?, count? }` (packages/dataset-imagenet/src/lowpass-accuracy.ts).
+ */
+export function findLowPassCurve(step: StepView): LowPassFinding | undefined {
+  const o = step.outputs;
+  if (!o || !Array.isArray(o.curve) || !isObj(o.clean) || typeof o.clean.top1 !== 'number') return undefined;
+  const points: LowPassFinding['points'] = [];
+  for (const c of o.curve) {
+    if (!isObj(c) || typeof c.r !== 'number' || typeof c.top1 !== 'number') return undefined;
+    const na = typeof c.normalizedAccuracy === 'number' && Number.isFinite(c.normalizedAccuracy) ? c.normalizedAccuracy : null;
+    const ci = interval(c.normalizedCI95);
+    const tci = interval(c.top1CI95);
+    points.push({
+      r: c.r, top1: c.top1, normalizedAccuracy: na,
+      // A percentile interval of a ratio may, rarely, miss its point estimate: such an interval is not drawn.
+      ...(ci && na !== null && ci[0] <= na && na <= ci[1] ? { interval: ci } : {}),
+      ...(tci ? { top1CI: tci } : {}),
+    });
+  }
+  if (!points.length) return undefined;
+  const cleanCi = interval(o.clean.top1CI95);
+  return {
+    step,
+    label: cellShortLabel(step),
+    description: describe(step, '', undefined),
+    clean: { top1: o.clean.top1, ...(cleanCi ? { ci: cleanCi } : {}), ...(typeof o.clean.count === 'number' ? { count: o.clean.count } : {}) },
+    points,
+  };
+}
+
+/** Chart points of low-pass findings (points whose ratio is undefined, clean top-1 = 0, are left out). */
+export function lowPassPoints(findings: LowPassFinding[]): LowPassPoint[] {
+  return findings.flatMap((f) => f.points.flatMap((p) => (p.normalizedAccuracy === null ? [] : [{
+    model: f.label, r: p.r, normalizedAccuracy: p.normalizedAccuracy, ...(p.interval ? { interval: p.interval } : {}),
+  }])));
+}
+
+/** A `pareto` job's result (packages/metrics/src/analysis/pareto-job.ts): points, frontier and per-sweep summaries. */
+export interface ParetoFinding {
+  step: StepView;
+  points: Array<{ id: string; accuracy: number; ps: number; group?: string }>;
+  groups: Record<string, { n: number; best: string; pMax: number; aPMax: number; baseline: string | null; baselinePS: number | null; gain: number | null }>;
+  excluded: Array<{ step: string; cell: string; reason: string }>;
+}
+
+export function findPareto(step: StepView): ParetoFinding | undefined {
+  const o = step.outputs;
+  if (!o || !isObj(o.groups) || !Array.isArray(o.frontier) || !Array.isArray(o.points)) return undefined;
+  const points = o.points.flatMap((p) => (isObj(p) && typeof p.id === 'string' && typeof p.accuracy === 'number' && typeof p.ps === 'number'
+    ? [{ id: p.id, accuracy: p.accuracy, ps: p.ps, ...(typeof p.group === 'string' ? { group: p.group } : {}) }]
+    : []));
+  const excluded = Array.isArray(o.excluded)
+    ? o.excluded.flatMap((e) => (isObj(e) && typeof e.step === 'string' ? [{ step: e.step, cell: typeof e.cell === 'string' ? e.cell : '', reason: typeof e.reason === 'string' ? e.reason : '' }] : []))
+    : [];
+  return { step, points, groups: o.groups as unknown as ParetoFinding['groups'], excluded };
+}
