@@ -65,7 +65,12 @@ const runs: Array<{ file: string; name: string; ran: string[]; artifacts: string
   { file: 'fig01-ps-vs-accuracy', name: 'kumar-fig01', ran: ['train_resnet6', 'ps_resnet6', 'acc_resnet6', 'report'], artifacts: ['report/charts/ps-vs-accuracy.png', 'report/report.md'] },
   { file: 'fig05-epochs', name: 'kumar-fig05', ran: ['train_resnet6', 'ps_resnet6', 'acc_resnet6', 'report'], artifacts: ['report/charts/ps-vs-accuracy.png'] },
   { file: 'fig13-layerwise', name: 'kumar-fig13', ran: ['train_resnet6', 'ps_resnet6', 'report'], artifacts: ['report/report.md'] },
-  { file: 'fig17-lowpass', name: 'kumar-fig17', ran: ['train_resnet6', 'acc_resnet6', 'clean_resnet6', 'report'], artifacts: ['report/report.md'] },
+  { file: 'fig17-lowpass', name: 'kumar-fig17', ran: ['train_resnet6', 'lowpass_resnet6', 'report'], artifacts: ['report/report.md', 'report/report-charts/lowpass.png'] },
+  {
+    file: 'table1-fig10-pareto', name: 'kumar-table1-fig10',
+    ran: ['train_resnet6', 'ps_resnet6', 'acc_resnet6', 'train_resnet6_w0_5', 'ps_resnet6_w0_5', 'acc_resnet6_w0_5', 'pareto', 'report'],
+    artifacts: ['report/report.md', 'report/report-charts/pareto.png'],
+  },
 ];
 
 describe.skipIf(!built || !cifar.available)('paper workflows run in the smoke profile', () => {
@@ -90,6 +95,23 @@ describe.skipIf(!built || !cifar.available)('paper workflows run in the smoke pr
       };
       if (r.ran.includes('ps_resnet6')) expect(first('ps_resnet6').ps.lpips).toBeGreaterThan(0);
       if (r.ran.includes('acc_resnet6')) expect(first('acc_resnet6').top1).toBeGreaterThanOrEqual(0);
+      if (r.ran.includes('lowpass_resnet6')) {
+        const lp = first('lowpass_resnet6');
+        expect(lp.r).toEqual([8, 16, 32]);
+        expect(lp.count).toBe(40);
+        expect(lp.curve.map((c: { top1: number }) => c.top1).every((t: number) => t >= 0 && t <= 1)).toBe(true);
+        expect(readFileSync(join(runDir, 'steps/report/report.md'), 'utf8')).toMatch(/Normalized accuracy per low-pass filter size r/);
+      }
+      if (r.ran.includes('pareto')) {
+        // Gathered from the smoke cells: the default's two checkpoints and the one width point; the rest skipped.
+        const p = JSON.parse(readFileSync(join(runDir, 'steps/pareto/result.json'), 'utf8'));
+        expect(p.groups['resnet6/train-steps']).toMatchObject({ n: 2, baseline: 'ps_resnet6[model=resnet6,step=0000020]' });
+        expect(p.groups['resnet6/width']).toMatchObject({ n: 1, best: 'ps_resnet6_w0_5[model=resnet6,width=0.5,step=0000020]' });
+        expect(typeof p.groups['resnet6/width'].gain).toBe('number');
+        expect(p.points).toHaveLength(3);
+        expect(p.excluded.length).toBeGreaterThan(0);
+        expect(readFileSync(join(runDir, 'steps/report/report.md'), 'utf8')).toMatch(/Table 1: PS gained by scaling down/);
+      }
     }, 150_000);
   }
 });
