@@ -166,7 +166,7 @@ describe('layerwise, per-subset, margin and low-pass charts', () => {
     const spec = lowPassChart([8, 16, 32].flatMap((r) => [{ model: 'a', r, normalizedAccuracy: r / 32 }]));
     const svg = await renderSvg(spec);
     expect(countMarks(svg, 'lines')).toBe(1);
-    expect(svgTexts(svg)).toContain('Low-pass filter size r (px)');
+    expect(svgTexts(svg)).toContain('Low-pass filter side r (Fourier bins kept)');
   });
 });
 

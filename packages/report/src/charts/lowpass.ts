@@ -36,7 +36,7 @@ export function lowPassChart(points: readonly LowPassPoint[], options: ChartOpti
         name: 'lines',
         mark: { type: 'line', point: { filled: true, size: 40 } },
         encoding: {
-          x: { field: 'r', type: 'quantitative', title: 'Low-pass filter size r (px)' },
+          x: { field: 'r', type: 'quantitative', title: 'Low-pass filter side r (Fourier bins kept)' },
           y: { field: 'normalizedAccuracy', type: 'quantitative', title: 'Normalized accuracy' },
           color: { field: 'model', type: 'nominal', title: null },
           order: { field: 'r' },

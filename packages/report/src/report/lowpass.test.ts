@@ -66,7 +66,7 @@ describe('low-pass accuracy in the report', () => {
     expect(values.some((v) => v.model.startsWith('untrained'))).toBe(false);
     expect(doc.notes.join(' ')).toMatch(/undefined \(clean top-1 is 0\) for: untrained\/0/);
     const svg = await renderSvg(doc.charts[0].spec);
-    expect(svgTexts(svg)).toContain('Low-pass filter size r (px)');
+    expect(svgTexts(svg)).toContain('Low-pass filter side r (Fourier bins kept)');
     expect(countMarks(svg, 'error_y')).toBe(6);
   });
 
