@@ -123,6 +123,11 @@ describe('imagenet-downsampled reader', () => {
     await expect(all(ds.readRows(1, [4, 4]))).rejects.toThrow(/big_stored\.npz: readRows needs strictly ascending rows in 0\.\.39; got 4 at position 1 after 4/);
     await expect(all(ds.readRows(0, [40]))).rejects.toThrow(/big_deflated\.npz: readRows needs strictly ascending rows/);
     await expect(all(ds.readRows(2, [0]))).rejects.toThrow(/no shard 2/);
+    // A damaged deflate stream is an error naming the file and member.
+    const damaged = file(6);
+    for (let k = 38; k < 48; k++) damaged[k] ^= 0x5a; // the first deflate block header of data.npy
+    await writeFile(join(root, 'big_corrupt.npz'), damaged);
+    await expect(openDownsampledImagenet({ root, files: ['big_corrupt.npz'] })).rejects.toThrow(/big_corrupt\.npz: member data\.npy is corrupt \(inflate failed: /);
   });
 
   it('rejects bad files, naming file and field', async () => {

@@ -1,12 +1,13 @@
 /**
  * Just enough of the ZIP format to stream the members of a NumPy `.npz` without loading the file:
  * the central directory (with ZIP64, which NumPy forces on every member it writes), then each
- * member's bytes read in chunks and inflated with fflate's streaming `Inflate`. Downsampled
+ * member's bytes read in chunks and inflated with Node's zlib (raw deflate, in libuv's thread pool,
+ * so inflating overlaps with work on the main thread such as a training step). Downsampled
  * ImageNet training batches are ~1.5 GB each, so reading a member whole is not an option.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { Inflate } from 'fflate';
+import { createInflateRaw } from 'node:zlib';
 import { InputError } from '@percept/core';
 
 export interface ZipEntry {
@@ -135,43 +136,29 @@ export async function* streamZipEntry(file: string, entry: ZipEntry, chunkSize =
   const begin = stored ? dataStart + from : dataStart;
   const end = dataStart + entry.compressedSize - 1;
   if (entry.compressedSize > 0 && begin <= end) {
-    const stream = createReadStream(file, { start: begin, end, highWaterMark: chunkSize });
-    const inflater = stored ? undefined : new Inflate();
-    const out: Uint8Array[] = [];
-    if (inflater) inflater.ondata = (chunk) => { out.push(chunk); };
-    // Drops the first `skip` inflated bytes.
-    const trim = (c: Uint8Array): Uint8Array | undefined => {
-      produced += c.length;
-      if (skip >= c.length) { skip -= c.length; return undefined; }
-      const r = skip > 0 ? c.subarray(skip) : c;
-      skip = 0;
-      return r;
-    };
+    const raw = createReadStream(file, { start: begin, end, highWaterMark: chunkSize });
+    // Backpressure bounds what the pipe holds: about one read chunk and one inflated chunk.
+    const inflater = stored ? undefined : createInflateRaw({ chunkSize: Math.max(64, Math.min(chunkSize, 1 << 20)) });
+    const stream = inflater ? raw.pipe(inflater) : raw;
+    raw.on('error', (e) => inflater?.destroy(e));
     try {
-      for await (const raw of stream as AsyncIterable<Buffer>) {
-        const chunk = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-        if (inflater) {
-          try {
-            inflater.push(chunk);
-          } catch (e) {
-            throw new InputError(`${file}: member ${entry.name} is corrupt (inflate failed: ${(e as Error).message})`, { cause: e });
-          }
-          while (out.length) { const c = trim(out.shift()!); if (c) yield c; }
-        } else {
-          produced += chunk.length;
-          yield chunk;
+      for await (const buf of stream as AsyncIterable<Buffer>) {
+        let chunk: Uint8Array = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+        produced += chunk.length;
+        if (skip > 0) {
+          // Drops the first `from` inflated bytes of a deflated member.
+          if (skip >= chunk.length) { skip -= chunk.length; continue; }
+          chunk = chunk.subarray(skip);
+          skip = 0;
         }
+        yield chunk;
       }
-      if (inflater) {
-        try {
-          inflater.push(new Uint8Array(0), true);
-        } catch (e) {
-          throw new InputError(`${file}: member ${entry.name} is corrupt (inflate failed at the end: ${(e as Error).message})`, { cause: e });
-        }
-        while (out.length) { const c = trim(out.shift()!); if (c) yield c; }
-      }
+    } catch (e) {
+      if (e instanceof InputError || !inflater) throw e;
+      throw new InputError(`${file}: member ${entry.name} is corrupt (inflate failed: ${(e as Error).message})`, { cause: e });
     } finally {
-      stream.destroy();
+      raw.destroy();
+      inflater?.destroy();
     }
   }
   if (produced !== entry.size) throw new InputError(`${file}: member ${entry.name} should hold ${entry.size} bytes but ${produced} were read (truncated or corrupt file)`);
