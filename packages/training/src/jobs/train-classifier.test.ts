@@ -10,6 +10,7 @@ import { encodePng } from '@percept/images';
 import { plugin } from '../plugin.js';
 import { trainClassifierJob, chooseClasses } from './train-classifier.js';
 import { syntheticSource } from '../testing-sources.js';
+import { writeNpzShards } from '../__fixtures__/npz.js';
 
 let tmp: string;
 const registry = new Registry([corePlugin, backbones, imagenet, plugin]);
@@ -24,14 +25,14 @@ async function writeFolder(root: string, classes: number, perClass: number, size
   }
 }
 
-function ctx(dir: string, progress: string[] = [], signal = new AbortController().signal, runDir = tmp): JobContext {
+function ctx(dir: string, progress: string[] = [], signal = new AbortController().signal, runDir = tmp, records: Record<string, unknown> = {}): JobContext {
   const out = join(runDir, dir);
   mkdirSync(out, { recursive: true });
   return {
     stepId: dir, outputDir: out, runDir, baseDir: tmp, registry, signal,
     log: { info() {}, warn() {}, debug() {} },
     progress: (done, total, unit, message) => progress.push(`${done}/${total} ${unit} ${message ?? ''}`),
-    record() {},
+    record(key: string, value: unknown) { records[key] = value; },
   };
 }
 
@@ -76,6 +77,18 @@ describe('train-classifier job', () => {
     expect(records[0].valSamples).toBe(6); // 2 per class × 3 chosen classes
     expect(records[1].valAccuracy).toBeGreaterThanOrEqual(0);
     expect(progress.at(-1)).toMatch(/^4\/4 steps loss \d+\.\d+ · lr .* steps\/s · ETA/);
+  });
+
+  it('streams imagenet-downsampled npz files through the shuffle buffer', async () => {
+    await writeNpzShards(join(tmp, 'npz'), [9, 7, 8], { side: 12, classes: 4 });
+    const records: Record<string, unknown> = {};
+    const npz = { use: 'imagenet-downsampled', with: { root: 'npz', split: 'train', classes: 4 } };
+    expect(() => checkOptions(trainClassifierJob, { ...base, shuffleBuffer: 0 } as Record<string, JsonValue>, 'test')).toThrow(/shuffleBuffer/);
+    const res = await trainClassifierJob.run({ ...base, train: npz, val: npz, valLimitPerClass: 2, shuffleBuffer: 5 }, ctx('npz-job', [], undefined, tmp, records));
+    expect(res.checkpointSteps).toEqual([2, 4]);
+    expect((res.losses as number[]).every(Number.isFinite)).toBe(true);
+    expect((res.records as Array<Record<string, number>>)[1].valSamples).toBe(8);
+    expect((records.training as Record<string, unknown>).dataOrder).toEqual({ kind: 'shards + shuffle buffer', shards: 3, shuffleBuffer: 5 });
   });
 
   it('explains a head larger than the dataset', async () => {
