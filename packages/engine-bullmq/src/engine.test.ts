@@ -73,6 +73,19 @@ describe.skipIf(!available)('BullmqEngine on Redis with real worker processes', 
     expect(artifacts(local.runDir)).toEqual(artifacts(r.runDir));
   });
 
+  it('a job that reads its own run (like report) sees the run manifest and its upstream cells on a worker', async () => {
+    worker();
+    const wf = { steps: { a: cellsOf(2, 10), b: { uses: 'sleepy', with: { id: 'reader', ms: 10, readRun: true, from: '${steps.a.outputs.value}' } } } };
+    const r = await run('reads-run', wf, 'r1');
+    expect(r.status).toBe('succeeded');
+    const seen = JSON.parse(artifacts(r.runDir)['b/run.json']) as { runId: string; engine: string; cells: Array<{ dir: string; present: boolean }> };
+    expect(seen.runId).toBe('r1');
+    expect(seen.engine).toBe('bullmq');
+    const upstream = r.manifest.cells.filter((c) => c.step === 'a').map((c) => c.dir).sort();
+    expect(seen.cells.map((c) => c.dir).sort()).toEqual(upstream);
+    expect(seen.cells.every((c) => c.present)).toBe(true);
+  });
+
   it('a run interrupted on the local engine and resumed on bullmq keeps its finished cells', async () => {
     const wf = {
       steps: {

@@ -125,7 +125,7 @@ export class BullmqEngine implements Engine {
         return;
       }
       await this.runStep(step, {
-        req, runDir, cache, queue, barriers, flows, upstream, recordOf, previous, emit, save, signal, attempts, pollMs, plugins, labelOf, now,
+        req, runDir, cache, queue, barriers, flows, upstream, recordOf, previous, emit, save, signal, attempts, pollMs, plugins, labelOf, now, manifest,
         onFailure: () => { failedSteps.add(step.id); if (!step.continueOnError) failFast = true; },
         failFast: () => failFast,
       });
@@ -186,6 +186,10 @@ export class BullmqEngine implements Engine {
       }
     }
 
+    // Jobs that read their own run (the report) find the same records a local run would give them.
+    const upstreamDirs = new Set(upstreamRefs.map((u) => u.dir));
+    const manifestSnapshot = JSON.parse(JSON.stringify({ ...x.manifest, cells: x.manifest.cells.filter((c) => upstreamDirs.has(c.dir)) })) as Manifest;
+
     const children: FlowJobNode[] = [];
     for (let i = 0; i < step.cells.length; i++) {
       const rec = recordOf.get(key(step.id, step.cells[i].key))!;
@@ -219,7 +223,7 @@ export class BullmqEngine implements Engine {
       } else if (state !== 'unknown') {
         continue; // Waiting or running from an earlier coordinator: re-attach to it.
       }
-      children.push({ name: x.labelOf(step, i), queueName: queue.name, data: this.jobData(spec, x, upstreamRefs, x.labelOf(step, i)), opts: this.jobOpts(spec, step, x) });
+      children.push({ name: x.labelOf(step, i), queueName: queue.name, data: this.jobData(spec, x, upstreamRefs, manifestSnapshot, x.labelOf(step, i)), opts: this.jobOpts(spec, step, x) });
     }
     save();
 
@@ -276,7 +280,7 @@ export class BullmqEngine implements Engine {
           save();
         } else if (state === 'unknown') {
           // Removed behind our back (e.g. by an operator): submit it again on its own.
-          await queue.add(x.labelOf(step, r.index), this.jobData(r.spec, x, upstreamRefs, x.labelOf(step, r.index)), this.jobOpts(r.spec, step, x));
+          await queue.add(x.labelOf(step, r.index), this.jobData(r.spec, x, upstreamRefs, manifestSnapshot, x.labelOf(step, r.index)), this.jobOpts(r.spec, step, x));
         }
       }
       if ((!step.continueOnError && this.stepFailed(step, recordOf)) || x.failFast()) {
@@ -295,10 +299,10 @@ export class BullmqEngine implements Engine {
     return step.cells.some((c) => recordOf.get(key(step.id, c.key))!.status === 'failed');
   }
 
-  private jobData(spec: CellSpec, x: StepRun, upstream: CellJobData['upstream'], label: string): CellJobData {
+  private jobData(spec: CellSpec, x: StepRun, upstream: CellJobData['upstream'], manifest: Manifest, label: string): CellJobData {
     return {
       spec, cacheDir: x.cache.dir, workflowFile: x.req.plan.file, baseDir: x.req.plan.baseDir, plugins: x.plugins,
-      upstream, runId: x.req.runId, label,
+      upstream, manifest, runId: x.req.runId, label,
     };
   }
 
@@ -334,6 +338,7 @@ interface StepRun {
   plugins: string[];
   labelOf: (s: PlannedStep, i: number) => string;
   now: () => string;
+  manifest: Manifest;
   onFailure: () => void;
   /** True once a step without continueOnError has failed: the run stops taking on work. */
   failFast: () => boolean;

@@ -1,4 +1,4 @@
-import type { CellSpec, JsonValue } from '@percept/core';
+import type { CellSpec, JsonValue, Manifest } from '@percept/core';
 
 /** Queue names. Workers pick one of the cell queues; the coordinator owns the barrier queue. */
 export const QUEUE_PREFIX = 'percept';
@@ -21,6 +21,12 @@ export interface CellJobData {
   plugins: string[];
   /** Upstream cells whose artifacts this cell reads: their directory in the run and cache key. */
   upstream: Array<{ dir: string; cacheKey: string }>;
+  /**
+   * The run's manifest as the coordinator had it when the step started, holding only the upstream
+   * cells. The worker writes it into the scratch run directory, so a job that reads its own run
+   * (the report) sees the records it would see on the local engine.
+   */
+  manifest: Manifest;
   runId: string;
   /** A label for logs and the dashboard. */
   label: string;

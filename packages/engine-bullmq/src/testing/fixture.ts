@@ -15,7 +15,7 @@ export const workerMain = fileURLToPath(new URL('../../dist/worker-main.js', imp
  * throws a deterministic InputError.
  */
 const pluginSource = (markers: string) => `
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from ${JSON.stringify(coreDist)};
 export default {
@@ -25,7 +25,8 @@ export default {
     optionsSchema: { type: 'object', properties: {
       id: { type: 'string' }, ms: { type: 'integer', default: 50 }, crash: { type: 'boolean', default: false },
       invalid: { type: 'boolean', default: false }, from: { default: null },
-      crashWhile: { type: 'string', description: 'crash while this file exists' } }, required: ['id'], additionalProperties: false },
+      crashWhile: { type: 'string', description: 'crash while this file exists' },
+      readRun: { type: 'boolean', default: false, description: 'copy what the run manifest says into run.json' } }, required: ['id'], additionalProperties: false },
     outputs: { value: { type: 'string' }, file: { type: 'string' } },
     async run(o, ctx) {
       appendFileSync(join(${JSON.stringify(markers)}, o.id), process.pid + '\\n');
@@ -39,6 +40,11 @@ export default {
       }
       const file = join(ctx.outputDir, 'out.txt');
       writeFileSync(file, 'cell ' + o.id + (o.from ? ' after ' + JSON.stringify(o.from) : '') + '\\n');
+      if (o.readRun) {
+        const m = JSON.parse(readFileSync(join(ctx.runDir, 'manifest.json'), 'utf8'));
+        const cells = m.cells.filter((c) => c.status === 'succeeded').map((c) => ({ dir: c.dir, present: existsSync(join(ctx.runDir, c.dir, 'result.json')) }));
+        writeFileSync(join(ctx.outputDir, 'run.json'), JSON.stringify({ runId: m.runId, engine: m.engine, cells }));
+      }
       return { value: o.id, file };
     },
   }],
