@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { openDownsampledImagenet } from './downsampled.js';
 import { encodeNpy } from './npy.js';
-import { readZipDirectory } from './zip.js';
+import { crc32, readZipDirectory, readZipEntry } from './zip.js';
 import type { ImagenetBatch } from './dataset.js';
 
 const S = 4;
@@ -135,5 +135,22 @@ describe('imagenet-downsampled reader', () => {
     await expect(openDownsampledImagenet({ root, files: ['no_labels.npz'] })).rejects.toThrow(/no_labels\.npz: no array "labels"/);
     await expect(openDownsampledImagenet({ root, files: ['not_a_zip.npz'] })).rejects.toThrow(/not_a_zip\.npz: not a zip file/);
     await expect(openDownsampledImagenet({ root: join(root, 'missing') })).rejects.toThrow(/cannot list/);
+  });
+
+  it('checks each member read to its end against its CRC-32', async () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+    for (const level of [0, 6] as const) {
+      const file = join(root, `damaged-${level}.npz`);
+      const bytes = npz(0, [1, 2, 3, 4, 5, 6, 7, 8], level);
+      await writeFile(file, bytes);
+      const entry = (await readZipDirectory(file)).find((e) => e.name === 'data.npy')!;
+      await expect(readZipEntry(file, entry)).resolves.toHaveLength(entry.size);
+      // Flip one bit in the middle of the member's data (the local header of the first member is at 0).
+      const view = new DataView(bytes.buffer, bytes.byteOffset);
+      const dataStart = 30 + view.getUint16(26, true) + view.getUint16(28, true);
+      bytes[dataStart + Math.floor(entry.compressedSize / 2)] ^= 0x10;
+      await writeFile(file, bytes);
+      await expect(readZipEntry(file, entry)).rejects.toThrow(new RegExp(`damaged-${level}\\.npz: member data\\.npy (fails its CRC-32 check|is corrupt)`));
+    }
   });
 });

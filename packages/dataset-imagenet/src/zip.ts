@@ -7,7 +7,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { createInflateRaw } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { InputError } from '@percept/core';
 
 export interface ZipEntry {
@@ -17,6 +17,8 @@ export interface ZipEntry {
   compressedSize: number;
   size: number;
   localHeaderOffset: number;
+  /** CRC-32 of the uncompressed bytes, from the central directory. */
+  crc32: number;
 }
 
 const EOCD = 0x06054b50;
@@ -78,6 +80,7 @@ export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
       const nameLen = cd.getUint16(p + 28, true);
       const extraLen = cd.getUint16(p + 30, true);
       const commentLen = cd.getUint16(p + 32, true);
+      const crc32 = cd.getUint32(p + 16, true);
       let localHeaderOffset = cd.getUint32(p + 42, true);
       const name = new TextDecoder().decode(new Uint8Array(cd.buffer, cd.byteOffset + p + 46, nameLen));
       // ZIP64 extra field (id 1): the 64-bit values of exactly those fields that read 0xFFFFFFFF.
@@ -93,7 +96,7 @@ export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
         e += 4 + len;
       }
       if (flags & 1) throw new InputError(`${file}: member ${name} is encrypted`);
-      entries.push({ name, method, compressedSize, size, localHeaderOffset });
+      entries.push({ name, method, compressedSize, size, localHeaderOffset, crc32 });
       p += 46 + nameLen + extraLen + commentLen;
     }
     return entries;
@@ -115,10 +118,31 @@ function checkMethod(file: string, entry: ZipEntry): void {
   }
 }
 
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** The zip CRC-32 of `bytes` continued from `crc`: Node's native one where it exists (≥ 20.15). */
+export function crc32(bytes: Uint8Array, crc = 0): number {
+  const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+  if (native) return native(bytes, crc);
+  let c = ~crc >>> 0;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
 /**
  * Streams one member's uncompressed bytes in chunks; memory stays at about one chunk. `from` skips
  * that many uncompressed bytes first: a stored member is read from that offset, a deflated one is
- * inflated from its start and the skipped bytes are dropped as they come.
+ * inflated from its start and the skipped bytes are dropped as they come. A member read to its end
+ * is checked against its CRC-32 (not possible for a stored member read from an offset), because
+ * inflate alone lets damage inside a deflate block through.
  */
 export async function* streamZipEntry(file: string, entry: ZipEntry, chunkSize = 1 << 20, from = 0): AsyncGenerator<Uint8Array> {
   checkMethod(file, entry);
@@ -133,18 +157,21 @@ export async function* streamZipEntry(file: string, entry: ZipEntry, chunkSize =
   const stored = entry.method === 0;
   let produced = stored ? from : 0;
   let skip = stored ? 0 : from;
+  const checked = !stored || from === 0;
+  let crc = 0;
   const begin = stored ? dataStart + from : dataStart;
   const end = dataStart + entry.compressedSize - 1;
   if (entry.compressedSize > 0 && begin <= end) {
     const raw = createReadStream(file, { start: begin, end, highWaterMark: chunkSize });
     // Backpressure bounds what the pipe holds: about one read chunk and one inflated chunk.
-    const inflater = stored ? undefined : createInflateRaw({ chunkSize: Math.max(64, Math.min(chunkSize, 1 << 20)) });
+    const inflater = stored ? undefined : zlib.createInflateRaw({ chunkSize: Math.max(64, Math.min(chunkSize, 1 << 20)) });
     const stream = inflater ? raw.pipe(inflater) : raw;
     raw.on('error', (e) => inflater?.destroy(e));
     try {
       for await (const buf of stream as AsyncIterable<Buffer>) {
         let chunk: Uint8Array = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
         produced += chunk.length;
+        if (checked) crc = crc32(chunk, crc);
         if (skip > 0) {
           // Drops the first `from` inflated bytes of a deflated member.
           if (skip >= chunk.length) { skip -= chunk.length; continue; }
@@ -162,6 +189,10 @@ export async function* streamZipEntry(file: string, entry: ZipEntry, chunkSize =
     }
   }
   if (produced !== entry.size) throw new InputError(`${file}: member ${entry.name} should hold ${entry.size} bytes but ${produced} were read (truncated or corrupt file)`);
+  if (checked && crc !== entry.crc32) {
+    const hex = (v: number) => v.toString(16).padStart(8, '0');
+    throw new InputError(`${file}: member ${entry.name} fails its CRC-32 check (the zip says ${hex(entry.crc32)}, its bytes give ${hex(crc)}): the file is corrupt; download it again`);
+  }
 }
 
 /**
