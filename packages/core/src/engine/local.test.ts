@@ -76,6 +76,33 @@ describe('local engine', () => {
     expect(manifest.host.cores).toBeGreaterThan(0);
   });
 
+  it('a matching reference gives each cell the output of its own upstream cell, and only that cell keys its cache', async () => {
+    calls.length = 0;
+    const steps = (models: number[]) => ({
+      train: { uses: 'count', matrix: { model: models }, with: { n: '${matrix.model}', tag: 'trained' } },
+      score: { uses: 'count', matrix: { model: models, r: [7, 8] }, with: { n: '${matrix.r}', tag: 'model ${steps.train.matching.outputs.n}' } },
+    });
+    const first = await setup(steps([1, 2]))('m1');
+    expect(first.status).toBe('succeeded');
+    const tagOf = (runDir: string, cell: string) => JSON.parse(readFileSync(join(runDir, 'steps/score', cell, 'result.json'), 'utf8')).tag;
+    expect(tagOf(first.runDir, 'model=1,r=8')).toBe('model 1');
+    expect(tagOf(first.runDir, 'model=2,r=7')).toBe('model 2');
+    const cellOf = (m: { cells: Array<{ step: string; cell: string; inputs?: unknown[] }> }, cell: string) => m.cells.find((c) => c.step === 'score' && c.cell === cell)!;
+    expect(cellOf(first.manifest, 'model=1,r=7').inputs).toHaveLength(1);
+    // A third model joins the sweep: the first two models' cells are all cache hits.
+    calls.length = 0;
+    const grown = await setup(steps([1, 2, 3]))('m2');
+    expect(grown.status).toBe('succeeded');
+    expect(calls.sort()).toEqual(['score[model=3,r=7]', 'score[model=3,r=8]', 'train[model=3]']);
+    // Two upstream cells with the same shared values cannot be told apart: an error, naming them.
+    const ambiguous = await setup({
+      train: { uses: 'count', matrix: { model: [1], seed: [0, 1] }, with: { n: '${matrix.seed}' } },
+      score: { uses: 'count', matrix: { model: [1] }, with: { n: '${steps.train.matching.outputs.n}' } },
+    })('m3');
+    expect(ambiguous.status).toBe('failed');
+    expect(ambiguous.manifest.cells.find((c) => c.step === 'score')!.error).toMatch(/2 cells of step "train" have model=1; add the matrix keys that tell them apart/);
+  });
+
   it('hits the cache on a re-run (the job is not called) and misses when an option changes', async () => {
     const steps = { a: { uses: 'count', with: { n: 41 } }, b: { uses: 'count', with: { n: '${steps.a.outputs.n}' } } };
     const run = setup(steps);

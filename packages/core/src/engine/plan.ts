@@ -2,9 +2,9 @@ import { basename, dirname, resolve } from 'node:path';
 import type { JsonValue } from '../contracts.js';
 import { InputError, PerceptError } from '../errors.js';
 import type { Registry } from '../registry.js';
-import { hashJson, sha256 } from '../util/canonical.js';
+import { canonicalJson, hashJson, sha256 } from '../util/canonical.js';
 import { collectExpressions, interpolate } from '../workflow/expressions.js';
-import { cellKeys, expandMatrix } from '../workflow/matrix.js';
+import { cellKeys, expandMatrix, type MatrixCell } from '../workflow/matrix.js';
 import type { Workflow } from '../workflow/types.js';
 import { resolveUses } from '../workflow/validate.js';
 import { checkOptions } from './options.js';
@@ -34,9 +34,11 @@ export function planWorkflow(
     const template = (s.with ?? {}) as Record<string, JsonValue>;
     const deps = [...(s.needs ?? [])];
     const refs: string[] = [];
+    const listRefs = new Set<string>();
     for (const { match } of collectExpressions(template, '')) {
       if (match.expr?.kind === 'steps' && !refs.includes(match.expr.step)) refs.push(match.expr.step);
       if (match.expr?.kind === 'steps' && !deps.includes(match.expr.step)) deps.push(match.expr.step);
+      if (match.expr?.kind === 'steps' && !match.expr.matching) listRefs.add(match.expr.step);
       if (match.expr?.kind === 'env' && env[match.expr.name] !== undefined) usedEnv[match.expr.name] = env[match.expr.name]!;
     }
     const matrixCells = s.matrix ? expandMatrix(s.matrix) : [];
@@ -52,6 +54,8 @@ export function planWorkflow(
       template,
       continueOnError: s.continueOnError === true,
       refs,
+      // Steps read only through `matching` references: a cell depends on its matched cells alone.
+      matchedDeps: refs.filter((r) => !listRefs.has(r) && !(s.needs ?? []).includes(r)),
       ...(s.if ? { condition: evaluateCondition(s.if, dirname(file), env) } : {}),
     });
   }
@@ -107,7 +111,7 @@ export function resolveCell(
 ): CellSpec {
   const { key, matrix } = step.cells[index];
   const label = key ? `${step.id}[${key}]` : step.id;
-  const outputOf = (stepId: string, output: string, pointer: string): JsonValue => {
+  const outputOf = (stepId: string, output: string, pointer: string, matching: boolean): JsonValue => {
     const cells = upstream.get(stepId);
     const dep = plan.steps.find((s) => s.id === stepId);
     if (!cells || !dep) throw new PerceptError(`${label}: step "${stepId}" has not produced outputs (option ${pointer}).`);
@@ -119,6 +123,7 @@ export function resolveCell(
       }
       return cellToRun(c.outputs[output], c.dir);
     };
+    if (matching) return pick(matchingCells(dep, cells, matrix, `${label}: option ${pointer}`)[0]);
     // A matrix step's output is the list of its cells' values, in matrix order.
     return dep.cells[0].matrix ? cells.map(pick) : pick(cells[0]);
   };
@@ -134,10 +139,15 @@ export function resolveCell(
       }
       return matrix[expr.key];
     }
-    return outputOf(expr.step, expr.output, pointer);
+    return outputOf(expr.step, expr.output, pointer, expr.matching === true);
   }) as Record<string, JsonValue>;
   const options = checkOptions(step.contribution, resolved, `${plan.file}: step ${label}`);
-  const inputs = step.deps.flatMap((d) => (upstream.get(d) ?? []).map((c) => ({ step: d, cell: c.cell, hash: c.hash })));
+  const inputs = step.deps.flatMap((d) => {
+    const cells = upstream.get(d) ?? [];
+    const dep = plan.steps.find((s) => s.id === d);
+    const used = step.matchedDeps?.includes(d) && dep ? matchingCells(dep, cells, matrix, label) : cells;
+    return used.map((c) => ({ step: d, cell: c.cell, hash: c.hash }));
+  });
   const cacheKey = hashJson({
     plugin: step.plugin.name,
     version: step.plugin.version,
@@ -147,4 +157,23 @@ export function resolveCell(
     inputs: inputs.map((i) => i.hash),
   });
   return { step: step.id, cell: key, matrix, uses: step.uses, kind: step.kind, plugin: step.plugin, options, inputs, cacheKey };
+}
+
+/**
+ * The one cell of `dep` whose matrix agrees with `matrix` on every key both have (as a
+ * one-element list); anything else is an error naming the values that were looked for.
+ */
+function matchingCells(dep: PlannedStep, cells: readonly UpstreamCell[], matrix: MatrixCell | null, where: string): UpstreamCell[] {
+  const ref = `\${steps.${dep.id}.matching…}`;
+  if (!matrix || !dep.cells[0].matrix) throw new InputError(`${where}: ${ref} needs a matrix on both steps.`);
+  const shared = Object.keys(dep.cells[0].matrix).filter((k) => Object.hasOwn(matrix, k));
+  const wanted = shared.map((k) => `${k}=${canonicalJson(matrix[k])}`);
+  const found = cells.filter((_, i) => {
+    const theirs = dep.cells[i].matrix!;
+    return shared.every((k) => Object.hasOwn(theirs, k) && canonicalJson(theirs[k]) === canonicalJson(matrix[k]));
+  });
+  if (found.length === 1) return found;
+  throw new InputError(found.length === 0
+    ? `${where}: ${ref}: step "${dep.id}" has no cell with ${wanted.join(', ') || 'a shared matrix key'}.`
+    : `${where}: ${ref}: ${found.length} cells of step "${dep.id}" have ${wanted.join(', ')}; add the matrix keys that tell them apart to this step.`);
 }

@@ -21,6 +21,12 @@ export interface PlannedStep {
   continueOnError: boolean;
   /** Steps whose outputs this one's options refer to (a subset of `deps`). */
   refs: string[];
+  /**
+   * Steps referred to only through `${steps.<id>.matching.outputs.…}` (and not in `needs`): each
+   * cell's cache key covers just its matched cell of them, so adding a cell to a sweep does not
+   * invalidate the others' results.
+   */
+  matchedDeps?: string[];
   /** The step's `if`, evaluated at planning time; absent when the step has none. */
   condition?: { met: boolean; reason: string };
 }

@@ -21,6 +21,10 @@ describe('expressions', () => {
     expect(parseExpression('matrix.seed')).toEqual({ kind: 'matrix', key: 'seed' });
     expect(parseExpression('steps.make.outputs.dir')).toEqual({ kind: 'steps', step: 'make', output: 'dir' });
     expect(parseExpression('steps.make.dir')).toMatch(/is not an expression/);
+    expect(parseExpression('steps.train.matching.outputs.dir')).toEqual({ kind: 'steps', step: 'train', output: 'dir', matching: true });
+    // A step may itself be called "matching".
+    expect(parseExpression('steps.matching.outputs.dir')).toEqual({ kind: 'steps', step: 'matching', output: 'dir' });
+    expect(parseExpression('steps.train.matched.outputs.dir')).toMatch(/\$\{steps\.<id>\.matching\.outputs\.<key>\}/);
   });
 
   it('keeps the JSON type of a whole-string reference and stringifies embedded ones', () => {

@@ -5,13 +5,16 @@ import { canonicalJson, escapePointer } from '../util/canonical.js';
  * `${…}` expressions in step options. Three namespaces:
  *   ${env.NAME}  ${env.NAME:-default}   an environment variable
  *   ${matrix.key}                       the current matrix cell's value
- *   ${steps.<id>.outputs.<key>}         an output of an earlier step
+ *   ${steps.<id>.outputs.<key>}         an output of an earlier step (of a matrix step: the list
+ *                                       of its cells' values, in matrix order)
+ *   ${steps.<id>.matching.outputs.<key>} the output of the one cell of matrix step <id> whose
+ *                                       matrix agrees with this cell's on every key they share
  * `$${` is a literal `${`.
  */
 export type Expression =
   | { kind: 'env'; name: string; default?: string }
   | { kind: 'matrix'; key: string }
-  | { kind: 'steps'; step: string; output: string };
+  | { kind: 'steps'; step: string; output: string; matching?: true };
 
 export interface ExpressionMatch {
   /** The text between `${` and `}`. */
@@ -27,7 +30,7 @@ export interface ExpressionMatch {
 const TOKEN = /\$\$\{|\$\{([^}]*)\}/g;
 const ENV = /^env\.([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s;
 const MATRIX = /^matrix\.([A-Za-z_][A-Za-z0-9_-]*)$/;
-const STEPS = /^steps\.([A-Za-z_][A-Za-z0-9_-]*)\.outputs\.([A-Za-z_$][A-Za-z0-9_$-]*)$/;
+const STEPS = /^steps\.([A-Za-z_][A-Za-z0-9_-]*)(\.matching)?\.outputs\.([A-Za-z_$][A-Za-z0-9_$-]*)$/;
 
 /** A string consisting of exactly one expression: its value keeps its JSON type. */
 export const WHOLE_EXPRESSION_PATTERN = '^\\$\\{[^}]+\\}$';
@@ -39,8 +42,8 @@ export function parseExpression(raw: string): Expression | string {
   m = MATRIX.exec(text);
   if (m) return { kind: 'matrix', key: m[1] };
   m = STEPS.exec(text);
-  if (m) return { kind: 'steps', step: m[1], output: m[2] };
-  return `"\${${raw}}" is not an expression; expected \${env.NAME}, \${env.NAME:-default}, \${matrix.key} or \${steps.<id>.outputs.<key>}`;
+  if (m) return m[2] ? { kind: 'steps', step: m[1], output: m[3], matching: true } : { kind: 'steps', step: m[1], output: m[3] };
+  return `"\${${raw}}" is not an expression; expected \${env.NAME}, \${env.NAME:-default}, \${matrix.key}, \${steps.<id>.outputs.<key>} or \${steps.<id>.matching.outputs.<key>}`;
 }
 
 export function scanString(s: string): ExpressionMatch[] {

@@ -145,6 +145,26 @@ describe('workflow validation', () => {
     expect(issues(text, { NOPE_PERCEPT: '1' }).map((i) => i.keyword)).toEqual(['unknownMatrixKey']);
   });
 
+  it('checks matching references: both steps need a matrix and a shared key', () => {
+    const text = wf({
+      make: { uses: 'make', matrix: { model: ['a', 'b'] } },
+      plain: { uses: 'make' },
+      ok: { uses: 'score', matrix: { model: ['a', 'b'], r: [1, 2] }, with: { backbone: '${matrix.model}', input: '${steps.make.matching.outputs.dir}' } },
+      single: { uses: 'score', with: { backbone: 'x', input: '${steps.make.matching.outputs.dir}' } },
+      flat: { uses: 'score', matrix: { model: ['a'] }, with: { backbone: 'x', input: '${steps.plain.matching.outputs.dir}' } },
+      apart: { uses: 'score', matrix: { seed: [0] }, with: { backbone: 'x', input: '${steps.make.matching.outputs.dir}' } },
+    });
+    const found = issues(text);
+    expect(found.map((i) => [i.pointer, i.keyword])).toEqual([
+      ['/steps/single/with/input', 'matching'],
+      ['/steps/flat/with/input', 'matching'],
+      ['/steps/apart/with/input', 'matching'],
+    ]);
+    expect(found[0].message).toBe('${steps.make.matching.outputs.dir} picks the cell of "make" that matches this cell\'s matrix, but step "single" has no matrix');
+    expect(found[1].message).toBe('${steps.plain.matching.outputs.dir}: step "plain" has no matrix (refer to it as ${steps.plain.outputs.dir})');
+    expect(found[2].message).toBe('${steps.make.matching.outputs.dir}: steps "apart" (keys: seed) and "make" (keys: model) share no matrix key, so no cell can be matched');
+  });
+
   it('reports malformed JSON with line:column', () => {
     const text = '{\n  "steps": {\n    "a": { "uses": "make", }\n  }\n}\n';
     const [i] = issues(text);

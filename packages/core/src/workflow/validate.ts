@@ -266,6 +266,15 @@ function semanticChecks(
             continue;
           }
           edges.get(id)!.push({ to: expr.step, pointer, offset });
+          if (expr.matching) {
+            const theirs = matrixKeysOf(target.matrix);
+            const ref = `\${steps.${expr.step}.matching.outputs.${expr.output}}`;
+            if (!keys) add(pointer, 'matching', 'semantic', `${ref} picks the cell of "${expr.step}" that matches this cell's matrix, but step "${id}" has no matrix`, { offset });
+            else if (!theirs) add(pointer, 'matching', 'semantic', `${ref}: step "${expr.step}" has no matrix (refer to it as \${steps.${expr.step}.outputs.${expr.output}})`, { offset });
+            else if (!theirs.some((k) => keys!.includes(k))) {
+              add(pointer, 'matching', 'semantic', `${ref}: steps "${id}" (keys: ${keys.join(', ')}) and "${expr.step}" (keys: ${theirs.join(', ')}) share no matrix key, so no cell can be matched`, { offset });
+            }
+          }
           const tc = typeof target.uses === 'string' ? resolveUses(registry, target.uses)?.contribution : undefined;
           const declared = tc ? declaredOutputs(tc) : undefined;
           if (declared && !declared.open && !declared.names.includes(expr.output)) {
@@ -281,6 +290,15 @@ function semanticChecks(
     const first = cycle[0];
     add(first.pointer, 'cycle', 'semantic', `steps form a cycle: ${[...cycle.map((e) => e.from), cycle[0].from].join(' -> ')}`, { offset: first.offset });
   }
+}
+
+/** The keys of a well-formed matrix, or undefined when there is none (or it is malformed). */
+function matrixKeysOf(matrix: unknown): string[] | undefined {
+  if (!isPlainObject(matrix)) return undefined;
+  const m = matrix as MatrixSpec;
+  const wellFormed = matrixAxes(m).every(([, v]) => Array.isArray(v) && v.length > 0)
+    && (m.include === undefined || (Array.isArray(m.include) && m.include.every(isPlainObject)));
+  return wellFormed ? matrixKeys(m) : undefined;
 }
 
 function suffix(hint: string | undefined): string {
