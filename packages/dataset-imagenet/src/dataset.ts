@@ -14,7 +14,10 @@ export interface ImagenetBatch {
   images: ImageBatch;
   /** Class index per image, 0-based. */
   labels: Int32Array;
-  /** Image names (file name without extension, or "<file>#<row>" for array files). */
+  /**
+   * Image identifiers: the file name without extension for ILSVRC val, the path relative to the
+   * root for image folders (class folder included), "<file>#<row>" for array files.
+   */
   names: string[];
 }
 
