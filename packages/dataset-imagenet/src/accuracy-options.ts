@@ -16,6 +16,8 @@ export interface AccuracyOptions {
   batchSize: number;
   limit: number | null;
   classOffset: number;
+  /** Score only these dataset classes, the model's outputs in this order (a class-subset model). */
+  classes: string[] | null;
   distortion: UseWith | null;
   onError: 'fail' | 'skip' | null;
 }
@@ -42,6 +44,10 @@ export const accuracyOptionsSchema: JSONSchema = {
     classOffset: {
       type: 'integer', minimum: 0, default: 0,
       description: 'Model output index of dataset class 0. 1 for models with a background class at index 0 (1001 outputs, e.g. TF-slim/Keras-hub checkpoints).',
+    },
+    classes: {
+      type: ['array', 'null'], items: { type: 'string' }, minItems: 1, uniqueItems: true, default: null,
+      description: 'For a model trained on a subset of the classes (Kumar §8.4): the class names it was trained on, in the order of its outputs (train-classifier\'s "classes" output). Only images of these classes are scored, labels renumbered to match.',
     },
     distortion: {
       ...useWithSchema('distortion applied to every image before the model', '{ "use": "lowpass", "with": { "r": 16 } }'),
@@ -104,8 +110,12 @@ export function parseAccuracyOptions(raw: Record<string, unknown>, job = 'accura
   if (limit !== null && (!Number.isInteger(limit) || limit < 1)) fail('limit', 'a positive integer or null', raw.limit);
   const classOffset = raw.classOffset ?? 0;
   if (!Number.isInteger(classOffset) || (classOffset as number) < 0) fail('classOffset', 'a non-negative integer', raw.classOffset);
+  const classes = (raw.classes ?? null) as string[] | null;
+  if (classes !== null && (!Array.isArray(classes) || classes.length === 0 || !classes.every((c) => typeof c === 'string'))) {
+    fail('classes', 'a non-empty array of class names or null', raw.classes);
+  }
   const distortion = raw.distortion === undefined || raw.distortion === null ? null : useWith(raw.distortion, 'distortion');
   const onError = (raw.onError ?? null) as AccuracyOptions['onError'];
   if (onError !== null && onError !== 'fail' && onError !== 'skip') fail('onError', '"fail" or "skip"', raw.onError);
-  return { dataset, backbone, backend, batchSize: batchSize as number, limit, classOffset: classOffset as number, distortion, onError };
+  return { dataset, backbone, backend, batchSize: batchSize as number, limit, classOffset: classOffset as number, classes, distortion, onError };
 }

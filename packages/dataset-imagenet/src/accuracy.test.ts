@@ -160,6 +160,23 @@ describe('accuracy job', () => {
     await expect(accuracyJob.run({ ...base, classOffset: 1 }, await makeCtx())).rejects.toThrow(/classOffset is 1, so 7 outputs are expected/);
   });
 
+  it('scores a class-subset model on its classes only, labels renumbered in the order given', async () => {
+    // Two outputs: the fake model's output j stands for grey level j/10. Images of n00 and n01 are 0, 1 and 7.
+    const two = { ...base, backbone: { use: 'fake-net', with: { outputs: 2 } } };
+    const ctx = await makeCtx();
+    const out = await accuracyJob.run({ ...two, classes: ['n00', 'n01'] }, ctx);
+    checkOutputs(accuracyJob, out, 'test');
+    expect(out).toMatchObject({ count: 3, classes: 2, top1: 1, perClass: { n00: { correct: 1, total: 1 }, n01: { correct: 2, total: 2 } } });
+    expect(ctx.records.classSubset).toEqual({ count: 2, names: ['n00', 'n01'] });
+    // The order is the model's output order: swapped, every prediction names the other class.
+    expect((await accuracyJob.run({ ...two, classes: ['n01', 'n00'] }, await makeCtx())).top1).toBe(0);
+    // Without the subset, 2 outputs against 6 classes is the usual mismatch error.
+    await expect(accuracyJob.run(two, await makeCtx())).rejects.toThrow(/produces 2 logits per image but dataset "imagenet-val" has 6 classes/);
+    await expect(accuracyJob.run({ ...two, classes: ['n00', 'n10'] }, await makeCtx())).rejects.toThrow(/option "classes\[1\]" is "n10", which is not a class of the dataset \(6 classes: n00, n01/);
+    await expect(accuracyJob.run({ ...two, classes: ['n00', 'n00'] }, await makeCtx())).rejects.toThrow(/lists "n00" twice/);
+    await expect(accuracyJob.run({ ...two, classes: [] }, await makeCtx())).rejects.toThrow(/option "classes" must be a non-empty array/);
+  });
+
   it('applies a distortion before the model and records it', async () => {
     // Low-pass with r = 0 keeps only the mean colour: solid images are unchanged, so accuracy is too.
     const ctx = await makeCtx();

@@ -18,6 +18,7 @@ import { applyGeometry, type PreprocessingLike } from '@percept/images';
 import { topK, wilsonInterval } from '@percept/metrics';
 import type { ClassificationDataset, ImagenetBatch, IterateOptions } from './dataset.js';
 import { accuracyOptionsSchema, accuracyOutputsSchema, parseAccuracyOptions, type AccuracyOptions, type UseWith } from './accuracy-options.js';
+import { classSubset, selectClassBatches } from './class-subset.js';
 
 export const PACKAGE_VERSION = '0.1.0';
 
@@ -186,7 +187,8 @@ async function openDataset(opts: ClassifierOptions, ctx: JobContext, job: string
 }
 
 /** The options every classifier-scoring job shares (accuracy, lowpass-accuracy). */
-export type ClassifierOptions = Pick<AccuracyOptions, 'dataset' | 'backbone' | 'backend' | 'batchSize' | 'limit' | 'classOffset' | 'onError'>;
+export type ClassifierOptions = Pick<AccuracyOptions, 'dataset' | 'backbone' | 'backend' | 'batchSize' | 'limit' | 'classOffset' | 'onError'>
+  & Partial<Pick<AccuracyOptions, 'classes'>>;
 
 /**
  * A classifier loaded once, with its dataset opened: `pass` scores the whole dataset once (optionally
@@ -194,6 +196,8 @@ export type ClassifierOptions = Pick<AccuracyOptions, 'dataset' | 'backbone' | '
  */
 export interface ClassifierSession {
   dataset: ClassificationDataset;
+  /** The classes scored, in model-output order: the dataset's, or the `classes` subset. */
+  classNames: readonly string[];
   /** The resize/crop applied per image while decoding (null: images go to the extractor as read). */
   geometry: PreprocessingLike | null;
   pass(transform?: IterateOptions['transform'], progress?: { offset: number; total: number | null; message?: string }): Promise<ClassifierEvaluation>;
@@ -214,6 +218,8 @@ export async function openClassifierSession(opts: ClassifierOptions, ctx: JobCon
 
   const dataset = await openDataset(opts, ctx, job);
   ctx.record('dataset', { use: opts.dataset.use, ...dataset.describe() });
+  const subset = opts.classes ? classSubset(opts.classes, dataset.classNames, job) : null;
+  if (subset) ctx.record('classSubset', { count: subset.names.length, names: subset.names });
   const spec = await backboneC.build(opts.backbone.with, { baseDir: ctx.baseDir });
   const { geometry, loadSpec, declared } = splitPreprocessing(spec);
   ctx.record('backbone', { use: opts.backbone.use, with: json(opts.backbone.with), ...describeModel(spec) });
@@ -225,22 +231,26 @@ export async function openClassifierSession(opts: ClassifierOptions, ctx: JobCon
   ctx.record('engine', json(extractor.info()));
   return {
     dataset,
+    classNames: subset ? subset.names : dataset.classNames,
     geometry,
     async pass(transform, progress) {
-      const batches: AsyncIterable<ImagenetBatch> = typeof dataset.iterate === 'function'
+      const all: AsyncIterable<ImagenetBatch> = typeof dataset.iterate === 'function'
         ? dataset.iterate({ geometry, transform })
         : mapBatches(dataset, geometry, transform);
+      const batches = subset ? selectClassBatches(all, subset) : all;
       const offset = progress?.offset ?? 0;
       const total = progress ? progress.total : dataset.size;
       ctx.progress(offset, total, 'images', progress?.message);
-      const ev = await evaluateClassifier(batches, dataset.classes, extractor, {
+      const ev = await evaluateClassifier(batches, subset ? subset.names.length : dataset.classes, extractor, {
         classOffset: opts.classOffset,
         signal: ctx.signal,
         onBatch: (done) => ctx.progress(offset + done, total, 'images', progress?.message),
         modelLabel: `backbone "${opts.backbone.use}"`,
         datasetLabel: `dataset "${opts.dataset.use}"`,
       });
-      if (ev.count === 0) throw new InputError(`${job}: no image of dataset "${opts.dataset.use}" could be scored`);
+      if (ev.count === 0) {
+        throw new InputError(`${job}: no image of dataset "${opts.dataset.use}" could be scored${subset ? ` (none belongs to the ${subset.names.length} classes of option "classes"${opts.limit !== null ? ' among the first "limit" images' : ''})` : ''}`);
+      }
       return ev;
     },
     recordSkipped() {
@@ -292,10 +302,10 @@ export async function runAccuracy(raw: Record<string, unknown>, ctx: JobContext)
       correct: { top1: ev.correct1, top5: ev.correct5 },
       count: ev.count,
       skipped,
-      classes: dataset.classes,
+      classes: session.classNames.length,
       outputs: ev.outputs,
       classOffset: opts.classOffset,
-      perClass: perClassCounts(ev, dataset.classNames),
+      perClass: perClassCounts(ev, session.classNames),
       distortion: distortion ? json({ use: opts.distortion!.use, ...distortion.params }) : null,
     };
   } finally {

@@ -247,10 +247,10 @@ export async function runLowpassAccuracy(raw: Record<string, unknown>, ctx: JobC
       count: clean.count,
       imageSize: seen.size,
       skipped,
-      classes: session.dataset.classes,
+      classes: session.classNames.length,
       outputs: clean.outputs,
       classOffset: opts.classOffset,
-      perClass: perClassCounts(clean, session.dataset.classNames),
+      perClass: perClassCounts(clean, session.classNames),
       bootstrap: opts.bootstrap
         ? { method: 'paired percentile bootstrap over images (same draws for every r)', level: 0.95, ...opts.bootstrap, undefinedResamples: boot?.undefinedResamples ?? null }
         : null,
