@@ -6,6 +6,27 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { InputError, type JsonValue, type ReporterContribution } from '@percept/core';
 import { CHART_KINDS, TABLE_KINDS, reportFromRunDir, type RunReportOptions } from './report/from-run.js';
 import { REPORT_FORMATS, writeReport, type ReportFormat } from './report/write.js';
+import { SWEEP_MEASURES, checkSweepSpecs } from './report/sweeps.js';
+
+const matrixValue = { description: 'A matrix value (string, number, boolean), or a list of allowed values.' };
+
+const sweepSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['key'],
+  properties: {
+    key: { type: 'string', description: 'The swept matrix key (x axis), e.g. "width", "depth", "weightDecay", "step", "classes".' },
+    y: { enum: [...SWEEP_MEASURES], default: 'ps', description: 'ps (perceptual-score cells), entropy (activation-entropy: per stage + mean for one series, the mean per series for several), margin (distortion-sensitivity: distance to the farther and nearer patch).' },
+    series: { type: 'array', items: { type: 'string' }, description: 'Matrix keys naming the lines (default: the non-numeric keys other than key, e.g. model).' },
+    where: { type: 'object', additionalProperties: matrixValue, description: 'Matrix values a cell must agree with on the keys it has.' },
+    parse: { enum: ['number', 'last-number'], default: 'number', description: 'last-number: take the last number in a name (resnet50 -> 50), for depth from model names.' },
+    minPoints: { type: 'integer', minimum: 1, default: 2, description: 'Series with fewer distinct key values are left out (noted).' },
+    log: { type: 'boolean', description: 'Log x axis; default: log when all values are positive and span more than 1.5 decades (margin: linear).' },
+    scale: { type: 'number', exclusiveMinimum: 0, description: 'Multiplies the key values, e.g. 0.000799 (1/1251) for ImageNet epochs from steps.' },
+    label: { type: 'string', description: 'x-axis title (default: the key).' },
+    title: { type: 'string' },
+  },
+} as const;
 
 export const reportOptionsSchema = {
   type: 'object',
@@ -21,7 +42,7 @@ export const reportOptionsSchema = {
       default: ['html'],
       description: 'html: one self-contained file; md: Markdown with PNG charts beside it; png: one PNG per chart.',
     },
-    charts: { type: 'array', items: { enum: [...CHART_KINDS] }, uniqueItems: true, description: 'ps-vs-accuracy, per-subset, layerwise, lowpass (Fig. 17, from lowpass-accuracy steps), pareto (Fig. 10, from pareto steps). Default: every chart the data supports.' },
+    charts: { type: 'array', items: { enum: [...CHART_KINDS] }, uniqueItems: true, description: 'ps-vs-accuracy, per-subset, layerwise, lowpass (Fig. 17, from lowpass-accuracy steps), pareto (Fig. 10, from pareto steps), ps-vs-entropy (Figs. 15b/d, activation-entropy steps), ps-vs-margin (Fig. 12a, distortion-sensitivity steps). Default: every chart the data supports. Sweep charts come from `sweeps`.' },
     tables: {
       type: 'array',
       items: { enum: [...TABLE_KINDS] },
@@ -30,6 +51,10 @@ export const reportOptionsSchema = {
     },
     psSteps: { type: 'array', items: { type: 'string' }, description: 'Steps holding per-subset 2AFC scores (default: found automatically).' },
     accuracySteps: { type: 'array', items: { type: 'string' }, description: 'Steps holding ImageNet accuracy (default: found automatically).' },
+    colorBy: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Colour PS-vs-x points by these matrix keys, e.g. ["model"] (default: by distance id).' },
+    aggregate: { type: 'string', description: 'Matrix key to average ps-vs-accuracy points over, e.g. "seed": mean ± standard error on both axes (Fig. 4).' },
+    pMax: { type: 'boolean', default: false, description: 'Dotted p_max / a(p_max) lines (Fig. 9): per colour group on ps-vs-accuracy, per sweep on pareto.' },
+    sweeps: { type: 'array', items: sweepSchema, description: 'One chart per entry: PS, entropy or margin against a swept matrix key (Figs. 5b, 6b/d/f, 8c/d, 9b/d/f/h, 12b, 14, 15a/c, 16).' },
     published: { type: 'boolean', default: true, description: 'Show published reference values, labelled as such.' },
     width: { type: 'number', minimum: 50, maximum: 10000 },
     height: { type: 'number', minimum: 50, maximum: 10000 },
@@ -73,6 +98,10 @@ export const reportReporter: ReporterContribution = {
       psSteps: strings(options.psSteps, 'psSteps'),
       accuracySteps: strings(options.accuracySteps, 'accuracySteps'),
       published: typeof options.published === 'boolean' ? options.published : undefined,
+      colorBy: strings(options.colorBy, 'colorBy'),
+      aggregate: typeof options.aggregate === 'string' && options.aggregate ? options.aggregate : undefined,
+      pMax: options.pMax === true,
+      sweeps: checkSweepSpecs(options.sweeps),
       width: typeof options.width === 'number' ? options.width : undefined,
       height: typeof options.height === 'number' ? options.height : undefined,
       // Reporting on its own run, the run is still "running": the report says which step wrote it.

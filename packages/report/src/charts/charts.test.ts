@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { InputError } from '@percept/core';
 import {
+  entropyChart,
   errorBarScatterChart,
   layerwiseChart,
   lowPassChart,
@@ -90,7 +91,7 @@ describe('psVsAccuracyChart', () => {
 
 describe('sweepChart', () => {
   const wd = [1e-5, 1e-4, 1e-3, 1e-2].map((value, i) => ({ series: 'ResNet-6', value, ps: 68 + (i % 2) }));
-  it('uses a log x axis automatically when positive values span more than two decades', () => {
+  it('uses a log x axis automatically when positive values span more than 1.5 decades', () => {
     const spec = sweepChart(wd, { parameter: 'weight decay' }) as unknown as { layer: Layer[] };
     expect(flat(spec.layer).find((l) => l.name === 'lines')?.encoding?.x.scale).toEqual({ type: 'log' });
   });
@@ -160,6 +161,36 @@ describe('layerwise, per-subset, margin and low-pass charts', () => {
     const svg = await renderSvg(spec);
     expect(countMarks(svg, 'lines')).toBe(2);
     expect(svgTexts(svg)).toEqual(expect.arrayContaining(['farther patch', 'nearer patch', 'Training epoch']));
+  });
+
+  it('margin chart with several series: colour per series, dash per patch', async () => {
+    const spec = marginChart(['a', 'b'].flatMap((series) => [0, 1].map((epoch) => ({ series, epoch, far: 2, near: 1 })))) as any;
+    expect(spec.layer[0].encoding.color.field).toBe('series');
+    expect(spec.layer[0].encoding.strokeDash.field).toBe('patch');
+    expect(countMarks(await renderSvg(spec), 'lines')).toBe(4);
+  });
+
+  it('entropy chart: stage lines share a colour scale with the black mean line', async () => {
+    const data = [1, 2, 3].flatMap((value) => [
+      ...['s1', 's2'].map((line, i) => ({ line, value, entropy: 0.9 - i * 0.1 - value * 0.01 })),
+      { line: 'mean', value, entropy: 0.8 },
+    ]);
+    const spec = entropyChart(data, { parameter: 'step', meanLine: 'mean' }) as any;
+    expect(spec.layer.map((l: any) => l.name)).toEqual(['lines', 'mean']);
+    expect(spec.layer[1].encoding.color.scale).toEqual({ domain: ['s1', 's2', 'mean'], range: ['#4c78a8', '#f58518', 'black'] });
+    const svg = await renderSvg(spec);
+    expect(countMarks(svg, 'lines')).toBe(2);
+    expect(countMarks(svg, 'mean')).toBe(1);
+    expect(() => entropyChart([{ line: 'x', value: 1, entropy: Number.NaN }], { parameter: 'p' })).toThrow(/entropy must be a finite number/);
+  });
+
+  it('p_max guides: one dotted horizontal and one vertical rule per group', async () => {
+    const spec = psVsAccuracyChart(points, { guides: [{ group: 'ResNet', pMax: 69.1, aPMax: 20 }] }) as any;
+    const rules = spec.layer.find((l: any) => l.name === 'pmax_rules');
+    expect(rules.mark.strokeDash).toEqual([2, 3]);
+    const svg = await renderSvg(spec);
+    expect(countMarks(svg, 'pmax_rules')).toBe(1);
+    expect(countMarks(svg, 'apmax_rules')).toBe(1);
   });
 
   it('low-pass chart: normalized accuracy vs r per model', async () => {

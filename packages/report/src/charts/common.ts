@@ -77,9 +77,12 @@ export function checkInterval(chart: string, index: number, field: string, value
   }
 }
 
+/** Values spanning more than this ratio (1.5 decades) get a log axis in auto mode. */
+export const AUTO_LOG_RATIO = 10 ** 1.5;
+
 /**
- * Log x when the caller asks, or in auto mode when every value is positive and they span more than two
- * decades (weight decay 1e-5…1e-1 is unreadable on a linear axis, widths 0.25…1 are fine on one).
+ * Log x when the caller asks, or in auto mode when every value is positive and they span more than 1.5
+ * decades (weight decay 1e-6…1e-3 is unreadable on a linear axis, widths 1/16…1 are fine on one).
  */
 export function useLogScale(values: number[], option: boolean | 'auto', chart: string, field: string): boolean {
   const positive = values.every((v) => v > 0);
@@ -91,7 +94,7 @@ export function useLogScale(values: number[], option: boolean | 'auto', chart: s
   if (!positive) return false;
   const min = Math.min(...values);
   const max = Math.max(...values);
-  return max / min > 100;
+  return max / min > AUTO_LOG_RATIO;
 }
 
 /**

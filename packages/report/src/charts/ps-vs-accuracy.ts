@@ -38,6 +38,18 @@ export interface PsVsAccuracyOptions extends ChartOptions {
   references?: readonly PublishedReference[] | false;
   xTitle?: string;
   yTitle?: string;
+  /**
+   * Kumar Fig. 9's dotted guide lines: per group, a horizontal line at p_max (the group's best PS) and
+   * a vertical one at a(p_max) (the accuracy where it is reached), in the group's colour.
+   */
+  guides?: readonly PMaxGuide[];
+}
+
+/** p_max / a(p_max) of one group (sweep), measured in the run. */
+export interface PMaxGuide {
+  group: string;
+  pMax: number;
+  aPMax: number;
 }
 
 const CHART = 'psVsAccuracyChart';
@@ -97,6 +109,7 @@ export function psVsAccuracyChart(points: readonly AccuracyPsPoint[], options: P
     });
   }
   layers.push(...errorBarLayers({ values, x, y }));
+  if (options.guides?.length) layers.push(...guideLayers(options.guides));
   if (options.frontier ?? true) {
     // Non-dominated with both accuracy and PS maximised (Kumar Fig. 1/10), sorted by accuracy.
     const front = paretoFrontier(values.map((v) => ({ x: v.accuracy, y: v.ps, id: v.label })));
@@ -120,6 +133,21 @@ export function psVsAccuracyChart(points: readonly AccuracyPsPoint[], options: P
     name: 'points',
   });
   return { ...frame(options, { title: 'Perceptual Score vs ImageNet accuracy' }), layer: layers } as VegaLiteSpec;
+}
+
+/** Dotted rules at p_max (horizontal) and a(p_max) (vertical), coloured by group like the points. */
+function guideLayers(guides: readonly PMaxGuide[]): object[] {
+  const values = guides.map((g, i) => ({
+    group: requireString('psVsAccuracyChart guides', i, 'group', g.group),
+    ps: requireNumber('psVsAccuracyChart guides', i, 'pMax', g.pMax),
+    accuracy: requireNumber('psVsAccuracyChart guides', i, 'aPMax', g.aPMax),
+  }));
+  const color = { field: 'group', type: 'nominal' as const, title: null };
+  const mark = { type: 'rule' as const, strokeDash: [2, 3], strokeWidth: 1.2, opacity: 0.8 };
+  return [
+    { name: 'pmax_rules', data: { values }, mark, encoding: { y: { field: 'ps', type: 'quantitative' }, color } },
+    { name: 'apmax_rules', data: { values }, mark, encoding: { x: { field: 'accuracy', type: 'quantitative' }, color } },
+  ];
 }
 
 /**

@@ -23,7 +23,7 @@ export interface SweepPoint {
 export interface SweepOptions extends ChartOptions {
   /** Name of the hyperparameter (x-axis title). */
   parameter: string;
-  /** Log x: true, false, or 'auto' (default): log when all values are positive and span > 2 decades. */
+  /** Log x: true, false, or 'auto' (default): log when all values are positive and span > 1.5 decades. */
   logX?: boolean | 'auto';
   yTitle?: string;
 }

@@ -16,9 +16,15 @@ import {
 } from '../run/extract.js';
 import { buildSweepTable, buildTable1 } from '../tables/table1.js';
 import { uniqueLabels } from '../run/labels.js';
+import { findEntropy, findMargins, type EntropyFinding } from '../run/measures.js';
+import { groupName } from '../run/sweep-select.js';
+import { aggregateOver, type AggregatedPoint } from '../run/aggregate.js';
+import type { PMaxGuide, AccuracyPsPoint } from '../charts/ps-vs-accuracy.js';
+import { buildSweepCharts, checkSweepSpecs, type SweepChartSpec } from './sweeps.js';
+import { pairMeasure, psVsMeasureChart } from './measure-scatter.js';
 import type { ReportChart, ReportDocument, ReportTable } from './document.js';
 
-export const CHART_KINDS = ['ps-vs-accuracy', 'per-subset', 'layerwise', 'lowpass', 'pareto'] as const;
+export const CHART_KINDS = ['ps-vs-accuracy', 'per-subset', 'layerwise', 'lowpass', 'pareto', 'ps-vs-entropy', 'ps-vs-margin'] as const;
 export type ChartKind = (typeof CHART_KINDS)[number];
 /**
  * per-subset: one column per subset present (any dataset) with 95% CIs; table5: the LPIPS Table 5
@@ -46,6 +52,20 @@ export interface RunReportOptions {
   published?: boolean;
   width?: number;
   height?: number;
+  /**
+   * Colour (and shape) PS-vs-x points by these matrix keys, e.g. ["model"] (default: by distance id).
+   * Applies to ps-vs-accuracy, ps-vs-entropy and ps-vs-margin.
+   */
+  colorBy?: string[];
+  /** Average ps-vs-accuracy points over this matrix key (e.g. "seed"): mean ± standard error on both axes (Kumar Fig. 4). */
+  aggregate?: string;
+  /**
+   * Dotted p_max / a(p_max) guide lines (Kumar Fig. 9): on ps-vs-accuracy per colour group (its best
+   * measured PS and the accuracy there), on the pareto chart from the pareto step's sweeps.
+   */
+  pMax?: boolean;
+  /** PS, entropy or margin against one swept matrix key: one chart per entry (see report/sweeps.ts). */
+  sweeps?: SweepChartSpec[];
   /** The step writing this report inside the run it reports on (so a "running" run is explained, not alarming). */
   writtenBy?: string;
 }
@@ -79,6 +99,7 @@ const cellName = (s: StepView) => `${s.step}/${s.cell || '-'}`;
 export function buildRunReport(run: RunView, options: RunReportOptions = {}): ReportDocument {
   const wantCharts = checkKinds(options.charts, CHART_KINDS, 'charts');
   const wantTables = checkKinds(options.tables, TABLE_KINDS, 'tables');
+  checkSweepSpecs(options.sweeps);
   const published = options.published ?? true;
   const size = { width: options.width, height: options.height };
   const notes: string[] = [];
@@ -99,19 +120,57 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
     return ok;
   };
 
+  const colorBy = options.colorBy?.length ? options.colorBy : undefined;
+  const distanceIds = new Set(scores.map((f) => f.key));
+  const colourOf = (step: StepView, key: string) =>
+    colorBy ? [groupName(step, colorBy), distanceIds.size > 1 ? key : ''].filter(Boolean).join(' · ') : key || step.step;
   if (want('ps-vs-accuracy') && requireData('ps-vs-accuracy', scores.length > 0 && accSteps.length > 0, 'pairs of perceptual-score and accuracy outputs')) {
-    const { points, unpaired, incomplete } = pairAccuracy(scores, accSteps);
+    const { unpaired, incomplete, pairs } = pairAccuracy(scores, accSteps);
     if (unpaired.length) notes.push(`No accuracy cell with matching matrix values for: ${unpaired.map((u) => u.label).join('; ')}.`);
     if (incomplete.length) notes.push(`PS of ${incomplete.join('; ')} averages fewer than the six BAPPS val subsets.`);
+    let points: AccuracyPsPoint[] = pairs.map((p) => ({ ...p.point, group: colourOf(p.finding.step, p.finding.key) }));
+    let aggregateCaption = '';
+    if (options.aggregate && pairs.length) {
+      const agg: AggregatedPoint[] = aggregateOver(pairs.map((p) => ({ step: p.finding.step, key: p.finding.key, point: p.point })), options.aggregate, colourOf);
+      points = agg;
+      const single = agg.filter((a) => a.n < 2).map((a) => a.label);
+      aggregateCaption = ` Each point is the mean over ${options.aggregate} (n = ${[...new Set(agg.map((a) => a.n))].sort((a, b) => a - b).join(', ')} runs per point); bars are ± one standard error on both axes${single.length ? `; ${single.join(', ')} had a single run (no bars)` : ''}.`;
+    }
     if (requireData('ps-vs-accuracy', points.length > 0, 'perceptual-score cells paired with accuracy cells (same matrix values)')) {
+      const guides = options.pMax ? pMaxGuides(points) : undefined;
       charts.push({
         id: 'ps-vs-accuracy',
-        title: 'Perceptual Score vs ImageNet accuracy',
-        spec: psVsAccuracyChart(points, { ...size, references: published ? undefined : false }),
-        caption: `Points: ${points.length} measured cells of this run; the line is their Pareto frontier.${correlation(points)}${published ? ' Dashed lines are published values (LPIPS Table 5), not measured here.' : ''}`,
+        title: options.aggregate ? `Perceptual Score vs ImageNet accuracy (mean ± SE over ${options.aggregate})` : 'Perceptual Score vs ImageNet accuracy',
+        spec: psVsAccuracyChart(points, { ...size, references: published ? undefined : false, guides }),
+        caption: `Points: ${points.length} ${options.aggregate ? 'models' : 'measured cells'} of this run${colorBy ? `, coloured by ${colorBy.join(' and ')}` : ''}; the line is their Pareto frontier.${correlation(points)}${aggregateCaption}` +
+          `${guides?.length ? ' Dotted lines: p_max (best measured PS of each colour group) and a(p_max) (its accuracy).' : ''}` +
+          `${published ? ' Dashed lines are published values (LPIPS Table 5), not measured here.' : ''}`,
       });
     }
   }
+
+  // Kumar Figs. 15b/15d and 12a: PS against a measure of the same model.
+  const entropy = run.steps.filter(done).map(findEntropy).filter((e): e is EntropyFinding => e !== undefined);
+  const margins = run.steps.filter(done).flatMap(findMargins);
+  const measureScatter = (kind: ChartKind, cells: Array<{ step: StepView; key?: string; value: number }>, what: string, xTitle: string, caption: string) => {
+    if (!want(kind) || !requireData(kind, cells.length > 0 && scores.length > 0, `${what} cells and perceptual-score cells`)) return;
+    const { points, unpaired } = pairMeasure(scores, cells, (f) => colourOf(f.step, f.key));
+    if (!requireData(kind, points.length > 0, `perceptual-score cells paired with ${what} cells (same matrix values)`)) return;
+    if (unpaired.length) notes.push(`Chart ${kind}: no ${what} cell with matching matrix values for ${unpaired.join('; ')}.`);
+    charts.push({
+      id: kind,
+      title: `Perceptual Score vs ${xTitle}`,
+      spec: psVsMeasureChart(points, { ...size, title: `Perceptual Score vs ${xTitle}`, xTitle }),
+      caption: `${points.length} cells of this run${colorBy ? `, coloured by ${colorBy.join(' and ')}` : ''}. ${caption}${correlation(points)}`,
+    });
+  };
+  measureScatter('ps-vs-entropy', entropy.map((e) => ({ step: e.step, value: e.entropy })), 'activation-entropy', 'mean normalised activation entropy',
+    'x: the mean over tapped stages of the normalised entropy of the reference patches (activation-entropy step).');
+  measureScatter('ps-vs-margin', margins.map((m) => ({ step: m.step, key: m.key, value: m.margin })), 'distortion-sensitivity', 'distortion margin',
+    'x: mean d(ref, farther) − mean d(ref, nearer) over unanimous triplets (distortion-sensitivity step).');
+
+  charts.push(...buildSweepCharts(options.sweeps ?? [], { scores, entropy, margins, size }, notes));
+
   const anyCi = scores.some((f) => f.intervals && Object.keys(f.intervals).length);
   if (want('per-subset') && requireData('per-subset', scores.length > 0, 'per-subset 2AFC scores')) {
     charts.push({
@@ -169,10 +228,11 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
       title: 'Perceptual Score vs accuracy per sweep (Fig. 10)',
       spec: psVsAccuracyChart(paretoPoints.map((p) => ({ label: p.id, accuracy: p.accuracy, ps: p.ps, group: p.group ?? 'not in a sweep' })), {
         ...size, title: 'PS vs accuracy per sweep (Kumar Fig. 10)', references: published ? undefined : false, xTitle: 'ImageNet top-1 accuracy (%)',
+        ...(options.pMax ? { guides: pareto.flatMap((f) => Object.entries(f.groups).map(([group, g]) => ({ group, pMax: g.pMax, aPMax: g.aPMax }))) } : {}),
       }),
       caption:
         `Every model of the pareto step${pareto.length > 1 ? 's' : ''} (${paretoPoints.length} points measured in this run), coloured by sweep; ` +
-        `the line is their Pareto frontier (the highest accuracy reachable at each PS).${published ? ' Dashed lines are published values (LPIPS Table 5), not measured here.' : ''}`,
+        `the line is their Pareto frontier (the highest accuracy reachable at each PS).${options.pMax ? ' Dotted lines: each sweep\'s p_max and a(p_max) as the pareto step recorded them.' : ''}${published ? ' Dashed lines are published values (LPIPS Table 5), not measured here.' : ''}`,
     });
   }
 
@@ -361,6 +421,16 @@ function mergeIdentical<T>(series: Array<{ label: string; key: string; item: T; 
     const shared = g[0].key !== '' && g.every((s) => s.key === g[0].key && s.label.endsWith(suffix));
     const label = shared ? `${g.map((s) => s.label.slice(0, -suffix.length)).join(' = ')}${suffix}` : g.map((s) => s.label).join(' = ');
     return { label, item: g[0].item, merged: true };
+  });
+}
+
+/** p_max / a(p_max) of each colour group with two or more points (ties: the higher accuracy). */
+function pMaxGuides(points: AccuracyPsPoint[]): PMaxGuide[] {
+  const groups = new Map<string, AccuracyPsPoint[]>();
+  for (const p of points) groups.set(p.group ?? 'measured', [...(groups.get(p.group ?? 'measured') ?? []), p]);
+  return [...groups].filter(([, ps]) => ps.length >= 2).map(([group, ps]) => {
+    const best = ps.reduce((a, b) => (b.ps > a.ps || (b.ps === a.ps && b.accuracy > a.accuracy) ? b : a));
+    return { group, pMax: best.ps, aPMax: best.accuracy };
   });
 }
 

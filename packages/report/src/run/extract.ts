@@ -185,8 +185,11 @@ export function findJudgeCeilings(step: StepView): JudgeCeilings | undefined {
   return human || oracle ? { step, ...(human ? { human } : {}), ...(oracle ? { oracle } : {}) } : undefined;
 }
 
-/** Keys whose maps hold counts or ceilings per subset, never a method's scores. */
-const NOT_SCORES = new Set(['counts', 'jndCounts', 'humanCeiling', 'oracle', 'n']);
+/**
+ * Keys whose maps hold counts or ceilings per subset, never a method's scores (`unanimous`: the
+ * distortion-sensitivity job's unanimous triplets per subset).
+ */
+const NOT_SCORES = new Set(['counts', 'jndCounts', 'humanCeiling', 'oracle', 'n', 'unanimous']);
 
 /**
  * Per-subset 2AFC scores in one step's outputs. The perceptual-score job's shape is read exactly
@@ -253,8 +256,9 @@ export function overallPs(perSubset: Record<string, number>): { ps: number; comp
 export function pairAccuracy(
   scores: SubsetScoreFinding[],
   accuracySteps: StepView[],
-): { points: AccuracyPsPoint[]; unpaired: SubsetScoreFinding[]; incomplete: string[] } {
+): { points: AccuracyPsPoint[]; unpaired: SubsetScoreFinding[]; incomplete: string[]; pairs: Array<{ finding: SubsetScoreFinding; accuracyStep: StepView; point: AccuracyPsPoint }> } {
   const points: AccuracyPsPoint[] = [];
+  const pairs: Array<{ finding: SubsetScoreFinding; accuracyStep: StepView; point: AccuracyPsPoint }> = [];
   const unpaired: SubsetScoreFinding[] = [];
   const incomplete: string[] = [];
   for (const f of scores) {
@@ -267,9 +271,18 @@ export function pairAccuracy(
     if (!complete) incomplete.push(f.label);
     // The job's interval is for the mean over all subsets it scored; use it only when that is this mean.
     const sameMean = f.overall?.ci && subsets.length === Object.keys(f.perSubset).length && Math.abs(f.overall.ps - ps) < 1e-6;
-    points.push({ label: f.label, accuracy: findAccuracy(match)!, ps, group: f.key || f.step.step, ...(sameMean ? { psInterval: f.overall!.ci } : {}) });
+    const point: AccuracyPsPoint = { label: f.label, accuracy: findAccuracy(match)!, ps, group: f.key || f.step.step, ...(sameMean ? { psInterval: f.overall!.ci } : {}) };
+    points.push(point);
+    pairs.push({ finding: f, accuracyStep: match, point });
   }
-  return { points, unpaired, incomplete };
+  return { points, unpaired, incomplete, pairs };
+}
+
+/** Overall PS of a finding and, when the job's interval is for exactly that mean, its 95% CI. */
+export function findingPs(f: SubsetScoreFinding): { ps: number; complete: boolean; ci?: Interval } {
+  const { ps, complete, subsets } = overallPs(f.perSubset);
+  const sameMean = f.overall?.ci && subsets.length === Object.keys(f.perSubset).length && Math.abs(f.overall.ps - ps) < 1e-6;
+  return { ps, complete, ...(sameMean ? { ci: f.overall!.ci } : {}) };
 }
 
 /** Layer-wise points for the layer chart (1-based index in the order the job listed its layers). */
