@@ -1,5 +1,5 @@
 export { decodeImage, readImage, readImages, encodePng, encodeJpeg, writePng, toUint8 } from './io.js';
-export type { ImageSource } from './io.js';
+export type { ImageSource, DecodeOptions } from './io.js';
 export { resize, resizeShorter, centerCrop, centerCropFraction, crop } from './resample.js';
 export type { ResizeFilter, ResizeOptions } from './resample.js';
 export { preprocess, applyGeometry } from './preprocess.js';

@@ -9,6 +9,7 @@
 import { writeFile, readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { InputError, type ImageBatch } from '@percept/core';
+import { decodeSimplePng } from './png.js';
 
 export type ImageSource = string | Buffer | Uint8Array;
 
@@ -21,24 +22,42 @@ function reason(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+export interface DecodeOptions {
+  /** Names the image in error messages (default: the path, or the buffer size). */
+  label?: string;
+  /**
+   * Where to write the pixels: called with the decoded height and width, returns a Float32Array of
+   * height·width·3 values (typically a view into the caller's batch buffer, which saves a copy per
+   * image), or undefined to get a new array. The returned batch's data is that array.
+   */
+  into?: (height: number, width: number) => Float32Array | undefined;
+}
+
+async function readSource(source: ImageSource): Promise<Buffer> {
+  if (typeof source !== 'string') {
+    return Buffer.isBuffer(source) ? source : Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+  }
+  // Read the file ourselves so a missing file gets the fs error (ENOENT) rather than sharp's vaguer one.
+  try {
+    return await readFile(source);
+  } catch (e) {
+    throw new InputError(`Cannot read image file ${source}: ${reason(e)}`, { cause: e });
+  }
+}
+
 /**
  * Decodes an encoded image (PNG, JPEG, WebP, TIFF, …) into a [1,H,W,3] batch.
  * Alpha is dropped (not composited), greyscale is replicated to RGB, 16-bit files keep their precision.
- * `label` names the image in error messages (defaults to the path, or the buffer size).
+ * Small 8-bit non-interlaced PNGs are decoded synchronously in JS (png.ts, byte-identical to sharp);
+ * everything else goes through sharp.
+ * `options` may be just the label that names the image in error messages.
  */
-export async function decodeImage(source: ImageSource, label?: string): Promise<ImageBatch> {
+export async function decodeImage(source: ImageSource, options: string | DecodeOptions = {}): Promise<ImageBatch> {
+  const { label, into } = typeof options === 'string' ? { label: options, into: undefined } : options;
   const name = describe(source, label);
-  let input: string | Buffer;
-  if (typeof source === 'string') {
-    // Read the file ourselves so a missing file gets the fs error (ENOENT) rather than sharp's vaguer one.
-    try {
-      input = await readFile(source);
-    } catch (e) {
-      throw new InputError(`Cannot read image file ${source}: ${reason(e)}`, { cause: e });
-    }
-  } else {
-    input = Buffer.isBuffer(source) ? source : Buffer.from(source.buffer, source.byteOffset, source.byteLength);
-  }
+  const input = await readSource(source);
+  const png = decodeSimplePng(input);
+  if (png) return toBatch(png.data, png.width, png.height, png.channels, 255, name, into);
   try {
     const meta = await sharp(input).metadata();
     const sixteen = meta.depth === 'ushort' || (meta.bitsPerSample ?? 8) > 8;
@@ -46,28 +65,49 @@ export async function decodeImage(source: ImageSource, label?: string): Promise<
     if (sixteen) {
       const { data, info } = await pipeline.toColourspace('rgb16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
       const src = new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
-      return toBatch(src, info.width, info.height, info.channels, 65535, name);
+      return toBatch(src, info.width, info.height, info.channels, 65535, name, into);
     }
     const { data, info } = await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    return toBatch(data, info.width, info.height, info.channels, 255, name);
+    return toBatch(data, info.width, info.height, info.channels, 255, name, into);
   } catch (e) {
     if (e instanceof InputError) throw e;
     throw new InputError(`Cannot decode image ${name}: ${reason(e)}`, { cause: e });
   }
 }
 
-function toBatch(src: ArrayLike<number>, w: number, h: number, channels: number, max: number, name: string): ImageBatch {
-  if (channels !== 3) {
+/** x/255 for every byte, as float32: the same values as dividing, without a division per sample. */
+const UNIT_BYTE = Float32Array.from({ length: 256 }, (_, i) => i / 255);
+
+/**
+ * Samples -> RGB floats x/max. `channels` 1 or 2 (grey, grey+alpha) replicate grey; 2 and 4 drop
+ * alpha. sharp's output is always 3 channels; the PNG decoder's may be any of the four.
+ */
+function toBatch(
+  src: Uint8Array | Uint16Array, w: number, h: number, channels: number, max: number, name: string,
+  into: DecodeOptions['into'],
+): ImageBatch {
+  if (channels < 1 || channels > 4 || (max === 65535 && channels !== 3)) {
     throw new InputError(`Image ${name}: decoder produced ${channels} channels, expected 3 (RGB)`);
   }
-  const data = new Float32Array(h * w * 3);
-  for (let i = 0; i < data.length; i++) data[i] = src[i] / max;
+  const len = h * w * 3;
+  const data = into?.(h, w) ?? new Float32Array(len);
+  if (data.length !== len) throw new RangeError(`decodeImage: target for ${name} holds ${data.length} values, expected ${h}x${w}x3 = ${len}`);
+  if (max === 255) {
+    const grey = channels < 3;
+    for (let p = 0, i = 0, o = 0; p < h * w; p++, i += channels, o += 3) {
+      data[o] = UNIT_BYTE[src[i]];
+      data[o + 1] = UNIT_BYTE[src[grey ? i : i + 1]];
+      data[o + 2] = UNIT_BYTE[src[grey ? i : i + 2]];
+    }
+  } else {
+    for (let i = 0; i < len; i++) data[i] = src[i] / max;
+  }
   return { data, shape: [1, h, w, 3] };
 }
 
 /** Reads one image file as a [1,H,W,3] batch in [0,1]. */
-export function readImage(path: string): Promise<ImageBatch> {
-  return decodeImage(path);
+export function readImage(path: string, options: Omit<DecodeOptions, 'label'> = {}): Promise<ImageBatch> {
+  return decodeImage(path, options);
 }
 
 /** Reads several image files of the same size into one [N,H,W,3] batch. */
