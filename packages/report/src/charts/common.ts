@@ -189,3 +189,8 @@ export function xLabelAngle(labels: string[], band: number, fontSize = 10): numb
   const longest = Math.max(...labels.map((l) => 0.6 * fontSize * l.length));
   return longest > band * 0.95 ? -35 : 0;
 }
+
+/** Axis for a log scale: plain numbers ("0.25") unless the values are tiny ("1e-4"). */
+export function logAxis(values: number[]): { format: string } {
+  return { format: Math.min(...values) < 1e-3 ? '~e' : '~g' };
+}

@@ -142,7 +142,8 @@ function guideLayers(guides: readonly PMaxGuide[]): object[] {
     ps: requireNumber('psVsAccuracyChart guides', i, 'pMax', g.pMax),
     accuracy: requireNumber('psVsAccuracyChart guides', i, 'aPMax', g.aPMax),
   }));
-  const color = { field: 'group', type: 'nominal' as const, title: null };
+  // The points' legend already names each group; a second legend for the rules would repeat it.
+  const color = { field: 'group', type: 'nominal' as const, title: null, legend: null };
   const mark = { type: 'rule' as const, strokeDash: [2, 3], strokeWidth: 1.2, opacity: 0.8 };
   return [
     { name: 'pmax_rules', data: { values }, mark, encoding: { y: { field: 'ps', type: 'quantitative' }, color } },

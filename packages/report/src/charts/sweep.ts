@@ -6,6 +6,8 @@ import {
   checkInterval,
   errorBarLayers,
   frame,
+  logAxis,
+  paddedDomain,
   requireNonEmpty,
   requireNumber,
   useLogScale,
@@ -44,8 +46,11 @@ export function sweepChart(points: readonly SweepPoint[], options: SweepOptions)
     type: 'quantitative' as const,
     title: options.parameter,
     scale: log ? { type: 'log' as const } : { zero: false },
+    ...(log ? { axis: logAxis(values.map((v) => v.value)) } : {}),
   };
-  const y = { field: 'ps', type: 'quantitative' as const, title: options.yTitle ?? 'Perceptual Score', scale: { zero: false } };
+  // Padded around the data (and intervals), so one flat line still gets a readable axis.
+  const yDomain = paddedDomain(values.flatMap((v) => [v.ps, v.psLo ?? v.ps, v.psHi ?? v.ps]));
+  const y = { field: 'ps', type: 'quantitative' as const, title: options.yTitle ?? 'Perceptual Score', scale: { zero: false, domain: yDomain } };
   const layers: object[] = [
     ...errorBarLayers({ values, x, y }),
     {
