@@ -93,7 +93,7 @@ describe('sweepChart', () => {
   const wd = [1e-5, 1e-4, 1e-3, 1e-2].map((value, i) => ({ series: 'ResNet-6', value, ps: 68 + (i % 2) }));
   it('uses a log x axis automatically when positive values span more than 1.5 decades', () => {
     const spec = sweepChart(wd, { parameter: 'weight decay' }) as unknown as { layer: Layer[] };
-    expect(flat(spec.layer).find((l) => l.name === 'lines')?.encoding?.x.scale).toEqual({ type: 'log' });
+    expect(flat(spec.layer).find((l) => l.name === 'lines')?.encoding?.x.scale).toMatchObject({ type: 'log' });
   });
   it('stays linear for a narrow range, and log can be forced or refused', () => {
     const widths = [0.25, 0.5, 1].map((value) => ({ value, ps: 68 }));

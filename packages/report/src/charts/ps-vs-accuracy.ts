@@ -40,7 +40,7 @@ export interface PsVsAccuracyOptions extends ChartOptions {
   yTitle?: string;
   /**
    * Kumar Fig. 9's dotted guide lines: per group, a horizontal line at p_max (the group's best PS) and
-   * a vertical one at a(p_max) (the accuracy where it is reached), in the group's colour.
+   * a vertical one at a(p_max) (the accuracy where it is reached), dark grey.
    */
   guides?: readonly PMaxGuide[];
 }
@@ -135,19 +135,21 @@ export function psVsAccuracyChart(points: readonly AccuracyPsPoint[], options: P
   return { ...frame(options, { title: 'Perceptual Score vs ImageNet accuracy' }), layer: layers } as VegaLiteSpec;
 }
 
-/** Dotted rules at p_max (horizontal) and a(p_max) (vertical), coloured by group like the points. */
+/**
+ * Dotted rules at p_max (horizontal) and a(p_max) (vertical). They are dark grey rather than coloured by
+ * group: a colour encoding on rules would need its own legend (or hide the points' colour legend), and
+ * each pair crosses at its group's best point, which names it.
+ */
 function guideLayers(guides: readonly PMaxGuide[]): object[] {
   const values = guides.map((g, i) => ({
     group: requireString('psVsAccuracyChart guides', i, 'group', g.group),
     ps: requireNumber('psVsAccuracyChart guides', i, 'pMax', g.pMax),
     accuracy: requireNumber('psVsAccuracyChart guides', i, 'aPMax', g.aPMax),
   }));
-  // The points' legend already names each group; a second legend for the rules would repeat it.
-  const color = { field: 'group', type: 'nominal' as const, title: null, legend: null };
-  const mark = { type: 'rule' as const, strokeDash: [2, 3], strokeWidth: 1.2, opacity: 0.8 };
+  const mark = { type: 'rule' as const, strokeDash: [2, 3], strokeWidth: 1.2, color: '#444' };
   return [
-    { name: 'pmax_rules', data: { values }, mark, encoding: { y: { field: 'ps', type: 'quantitative' }, color } },
-    { name: 'apmax_rules', data: { values }, mark, encoding: { x: { field: 'accuracy', type: 'quantitative' }, color } },
+    { name: 'pmax_rules', data: { values }, mark, encoding: { y: { field: 'ps', type: 'quantitative' } } },
+    { name: 'apmax_rules', data: { values }, mark, encoding: { x: { field: 'accuracy', type: 'quantitative' } } },
   ];
 }
 

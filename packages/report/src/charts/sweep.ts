@@ -45,7 +45,8 @@ export function sweepChart(points: readonly SweepPoint[], options: SweepOptions)
     field: 'value',
     type: 'quantitative' as const,
     title: options.parameter,
-    scale: log ? { type: 'log' as const } : { zero: false },
+    // A nice log domain rounds out to whole decades (0.1…1 for widths 0.125…1): keep the data's range.
+    scale: log ? { type: 'log' as const, nice: false, padding: 12 } : { zero: false },
     ...(log ? { axis: logAxis(values.map((v) => v.value)) } : {}),
   };
   // Padded around the data (and intervals), so one flat line still gets a readable axis.

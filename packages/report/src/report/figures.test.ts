@@ -63,7 +63,7 @@ describe('sweep charts from a run (PS vs a matrix key)', () => {
     const run = readRun(fig06(join(root, 'f6b')));
     const doc = buildRunReport(run, { charts: [], tables: [], sweeps: [{ key: 'width', log: true }, { key: 'depth' }, { key: 'nope' }] });
     expect(doc.charts.map((c) => c.id)).toEqual(['sweep-ps-width', 'sweep-ps-depth']);
-    expect(named(doc.charts[0].spec, 'lines')?.encoding?.x.scale).toEqual({ type: 'log' });
+    expect(named(doc.charts[0].spec, 'lines')?.encoding?.x.scale).toMatchObject({ type: 'log' });
     expect(named(doc.charts[1].spec, 'lines')?.encoding?.x.scale.type).toBeUndefined();
     expect(doc.notes.join(' ')).toMatch(/sweep-ps-nope .* not drawn/);
     const svg = await renderSvg(doc.charts[0].spec);
