@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ExitCode } from '@percept/core';
+import { ExitCode } from '@percept/core/errors';
 import { runCli } from './main.js';
 
 runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }).then(

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './main.js';
+import { commands } from './commands/index.js';
 import { createRegistry } from './registry.js';
 import { DEFAULT_SCHEMA_PATH, schemaText } from './commands/schema.js';
 
@@ -33,6 +34,16 @@ describe('percept CLI', () => {
     const bad = await cli(['valdate', 'x.json']);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('unknown command "valdate". Did you mean "validate"?');
+  });
+
+  it('lists every command lazily, and each entry loads the command of its name', async () => {
+    expect(new Set(commands.map((c) => c.name)).size).toBe(commands.length);
+    for (const entry of commands) {
+      expect(entry.summary, entry.name).toMatch(/^[A-Z]/);
+      const loaded = await entry.load();
+      expect(loaded.name).toBe(entry.name);
+      expect(loaded.usage, entry.name).toMatch(new RegExp(`^Usage:\\s+percept ${entry.name}`));
+    }
   });
 
   it('dispatches multi-word commands by their longest matching name', async () => {

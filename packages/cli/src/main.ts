@@ -1,8 +1,11 @@
-import { ExitCode, isPerceptError } from '@percept/core';
-import type { CliCommand, CliIO } from './command.js';
+// Only the error module: `percept --help` should not pay for loading the rest of core.
+import { ExitCode, isPerceptError } from '@percept/core/errors';
+import type { CliCommand, CliIO, CommandImplementation, LazyCliCommand } from './command.js';
 import { commands as registered } from './commands/index.js';
 
-function overview(commands: readonly CliCommand[]): string {
+type AnyCommand = CliCommand | LazyCliCommand;
+
+function overview(commands: readonly AnyCommand[]): string {
   const width = Math.max(...commands.map((c) => c.name.length), 8);
   return [
     'Usage: percept <command> [options]',
@@ -20,8 +23,8 @@ function overview(commands: readonly CliCommand[]): string {
 }
 
 /** The command named by the longest run of leading words, e.g. "data bapps fetch". */
-export function findCommand(words: readonly string[], commands: readonly CliCommand[]): { command: CliCommand; rest: string[] } | undefined {
-  let best: { command: CliCommand; n: number } | undefined;
+export function findCommand<C extends { name: string }>(words: readonly string[], commands: readonly C[]): { command: C; rest: string[] } | undefined {
+  let best: { command: C; n: number } | undefined;
   for (const c of commands) {
     const parts = c.name.split(' ');
     if (parts.length <= words.length && parts.every((p, i) => words[i] === p) && (!best || parts.length > best.n)) best = { command: c, n: parts.length };
@@ -42,7 +45,7 @@ export function reportError(e: unknown, io: CliIO): number {
 }
 
 /** Runs `percept <argv…>` and returns the exit code. */
-export async function runCli(argv: readonly string[], io: Omit<CliIO, 'verbose'>, commands: readonly CliCommand[] = registered): Promise<number> {
+export async function runCli(argv: readonly string[], io: Omit<CliIO, 'verbose'>, commands: readonly AnyCommand[] = registered): Promise<number> {
   const args = [...argv];
   const verbose = args.includes('--verbose');
   const rest = args.filter((a) => a !== '--verbose');
@@ -71,12 +74,13 @@ export async function runCli(argv: readonly string[], io: Omit<CliIO, 'verbose'>
     io.stderr.write(`percept: unknown command "${typed}".${guess ? ` ${guess[0].toUpperCase()}${guess.slice(1)}` : ''}\nRun "percept --help" for the list of commands.\n`);
     return ExitCode.usage;
   }
+  const command: CommandImplementation = 'load' in found.command ? await found.command.load() : found.command;
   if (rest[0] === 'help' || found.rest.includes('--help') || found.rest.includes('-h')) {
-    io.stdout.write(`${found.command.usage}\n`);
+    io.stdout.write(`${command.usage}\n`);
     return ExitCode.ok;
   }
   try {
-    return await found.command.run(found.rest, cio);
+    return await command.run(found.rest, cio);
   } catch (e) {
     return reportError(e, cio);
   }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ExitCode, PerceptError } from '@percept/core';
 import { withUsageErrors } from '../args.js';
-import type { CliCommand, CliIO } from '../command.js';
+import type { CliIO, CommandImplementation } from '../command.js';
 
 const usage = `Usage: percept dashboard --broker <url> [--port <n>]
 
@@ -12,9 +12,8 @@ Options:
   --broker <url>   redis://host:6379 or postgres://user@host:5432/db (default: $PERCEPT_BROKER)
   --port <n>       port to listen on (default 3030; 0 picks a free one)`;
 
-export const dashboardCommand: CliCommand = {
+export const dashboardCommand: CommandImplementation = {
   name: 'dashboard',
-  summary: 'serve the bull-board dashboard for the bullmq engine on 127.0.0.1',
   usage,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values } = withUsageErrors('dashboard', () => parseArgs({

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { ExitCode } from '@percept/core';
 import { BAPPS_ARCHIVES, BAPPS_BASE_URL, fetchBapps, type FetchProgress } from '@percept/dataset-bapps';
-import type { CliCommand, CliIO } from '../command.js';
+import type { CliIO, CommandImplementation } from '../command.js';
 import { type Fail, downloadProgress, formatBytes, parseCommandArgs, usageFailer, withInterrupt } from '../command-helpers.js';
 
 const usage = `Usage: percept data bapps fetch --dir <folder> [--val-only] [--base-url <url>] [--keep-archives]
@@ -46,9 +46,8 @@ function progressPrinter(io: CliIO): (p: FetchProgress) => void {
   };
 }
 
-export const dataBappsFetchCommand: CliCommand = {
+export const dataBappsFetchCommand: CommandImplementation = {
   name: 'data bapps fetch',
-  summary: 'Download and unpack the BAPPS 2AFC/JND dataset (resumable)',
   usage,
   async run(argv, io) {
     const { values } = parseCommandArgs(fail, {

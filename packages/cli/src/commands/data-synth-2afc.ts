@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { ExitCode } from '@percept/core';
 import { synthTwoAfc } from '@percept/distortions';
-import type { CliCommand, CliIO } from '../command.js';
+import type { CliIO, CommandImplementation } from '../command.js';
 import { type Fail, parseCommandArgs, parseNumberFlag, statusLine, usageFailer, withInterrupt } from '../command-helpers.js';
 
 const usage = `Usage: percept data synth-2afc -o <dir> [--images <dir>] [--count N] [--size 64] [--subsets a,b]
@@ -50,9 +50,8 @@ function progress(io: CliIO): (done: number, total: number) => void {
   };
 }
 
-export const dataSynth2afcCommand: CliCommand = {
+export const dataSynth2afcCommand: CommandImplementation = {
   name: 'data synth-2afc',
-  summary: 'Write a synthetic BAPPS-layout 2AFC/JND dataset (judges from distortion severities, not humans)',
   usage,
   async run(argv, io) {
     const { values } = parseCommandArgs(fail, {

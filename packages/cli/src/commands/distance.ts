@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { readdir } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { ExitCode, InputError, PerceptError, writeFileAtomic, type ImageBatch } from '@percept/core';
-import type { CliCommand, CliIO } from '../command.js';
+import type { CliIO, CommandImplementation } from '../command.js';
 import type { PerceptualDistance, PerceptualDistanceOptions } from '../perceptual-distance.js';
 
 const usage = `Usage: percept distance <a.png> <b.png> [options]
@@ -235,9 +235,8 @@ async function folders(d: PerceptualDistance, names: readonly string[], dir0: st
   return ExitCode.ok;
 }
 
-export const distanceCommand: CliCommand = {
+export const distanceCommand: CommandImplementation = {
   name: 'distance',
-  summary: 'Perceptual distance (LPIPS, PS distance, pixel metrics) between two images or two folders',
   usage,
   async run(argv, io) {
     const { values, positionals } = parse(argv);

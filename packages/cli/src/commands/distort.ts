@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { ExitCode, PerceptError } from '@percept/core';
 import { applyDistortion, describeSeverity, getDistortion, traditionalDistortions, allDistortions } from '@percept/distortions';
 import { readImage, writePng } from '@percept/images';
-import type { CliCommand } from '../command.js';
+import type { CommandImplementation } from '../command.js';
 import { type Fail, parseCommandArgs, parseNumberFlag, usageFailer } from '../command-helpers.js';
 
 const usage = `Usage: percept distort <in.png> --distortion <name> --severity <0..1> [--seed <int>] [--option key=value ...] -o <out.png>
@@ -40,9 +40,8 @@ function parseOption(text: string): [string, unknown] {
   }
 }
 
-export const distortCommand: CliCommand = {
+export const distortCommand: CommandImplementation = {
   name: 'distort',
-  summary: 'Apply a BAPPS-style distortion (blur, noise, jpeg, warps, ...) to an image',
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(fail, {

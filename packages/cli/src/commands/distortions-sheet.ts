@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { ExitCode, type ImageBatch } from '@percept/core';
 import { proceduralImage, renderDistortionSheet } from '@percept/distortions';
 import { centerCrop, readImage, resizeShorter, writePng } from '@percept/images';
-import type { CliCommand } from '../command.js';
+import type { CommandImplementation } from '../command.js';
 import { type Fail, parseCommandArgs, parseNumberFlag, usageFailer } from '../command-helpers.js';
 
 const usage = `Usage: percept distortions sheet [-i <image>] -o <sheet.png> [--size <px>] [--seed <int>] [--severities 0.25,0.5,1]
@@ -28,9 +28,8 @@ function int(text: string | undefined, flag: string, min: number, max: number, d
   return parseNumberFlag(text, flag, fail, { integer: true, min, max }) ?? def;
 }
 
-export const distortionsSheetCommand: CliCommand = {
+export const distortionsSheetCommand: CommandImplementation = {
   name: 'distortions sheet',
-  summary: 'Render every distortion at 3 severities on one image as a labelled PNG grid',
   usage,
   async run(argv, io) {
     const { values } = parseCommandArgs(fail, {

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { InputError, PerceptError, ExitCode, type RegistryView } from '@percept/core';
 import type { IRModelSpec } from '@percept/backbones';
 import { exportOnnx, writeFileAtomic } from '@percept/backend-onnx';
-import type { CliCommand } from '../command.js';
+import type { CommandImplementation } from '../command.js';
 
 const usage = `Usage: percept export onnx <backbone> [--weights <file>|random|pretrained|zoo:<id>] [--seed N] [--taps a,b] [--no-logits] [-o model.onnx]
 
@@ -53,10 +53,9 @@ function usageError(message: string): PerceptError {
 }
 
 /** The command, with an injectable registry (tests pass one with their own backbones). */
-export function createExportOnnxCommand(getRegistry: () => Promise<RegistryView> = defaultRegistry): CliCommand {
+export function createExportOnnxCommand(getRegistry: () => Promise<RegistryView> = defaultRegistry): CommandImplementation {
   return {
     name: 'export onnx',
-    summary: 'Compile a backbone (with its weights) to a standalone ONNX file',
     usage,
     async run(argv, io) {
       const { values, positionals } = parse(argv);
@@ -98,4 +97,4 @@ export function createExportOnnxCommand(getRegistry: () => Promise<RegistryView>
   };
 }
 
-export const exportOnnxCommand: CliCommand = createExportOnnxCommand();
+export const exportOnnxCommand: CommandImplementation = createExportOnnxCommand();

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { ExitCode, PerceptError, perceptHome } from '@percept/core';
 import { downloadProgress } from '../command-helpers.js';
 import { ZOO_ENTRIES, fetchZooEntry, findZooEntry, zooCachePath, zooStatus, type ZooEntry } from '@percept/backbones';
-import type { CliCommand, CliIO } from '../command.js';
+import type { CliIO, CommandImplementation } from '../command.js';
 
 const usage = `Usage:
   percept models list [--json]
@@ -104,9 +104,8 @@ async function fetchAll(ids: string[], force: boolean, baseUrl: string | undefin
   }
 }
 
-export const modelsCommand: CliCommand = {
+export const modelsCommand: CommandImplementation = {
   name: 'models',
-  summary: 'List, describe and download model-zoo weights (verified, resumable)',
   usage,
   async run(argv, io) {
     let parsed: { values: { json?: boolean; force?: boolean; 'base-url'?: string; help?: boolean }; positionals: string[] };

@@ -1,12 +1,11 @@
 import { parseArgs } from 'node:util';
 import { ExitCode, PerceptError, contributionKinds, type ContributionKind } from '@percept/core';
 import { withUsageErrors } from '../args.js';
-import type { CliCommand, CliIO } from '../command.js';
+import type { CliIO, CommandImplementation } from '../command.js';
 import { createRegistry } from '../registry.js';
 
-export const pluginsCommand: CliCommand = {
+export const pluginsCommand: CommandImplementation = {
   name: 'plugins',
-  summary: 'list registered backends, backbones, datasets, distances, jobs, …',
   usage: `Usage: percept plugins [--kind <${contributionKinds.join('|')}>] [--json]
 
 Lists every contribution of the built-in plugins and of those in ./percept.config.json:

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { ExitCode, PerceptError } from '@percept/core';
 import { CHART_KINDS, REPORT_FORMATS, TABLE_KINDS, reportFromRunDir, writeReport, type ChartKind, type ReportFormat, type TableKind } from '@percept/report';
-import type { CliCommand } from '../command.js';
+import type { CommandImplementation } from '../command.js';
 
 const usage = `Usage: percept report <run-dir> [--format html|md|png] [-o <out>] [options]
 
@@ -28,9 +28,8 @@ Options:
   --no-published    leave out published reference rows and lines
   --scale <n>       PNG pixel ratio (default 2)`;
 
-export const reportCommand: CliCommand = {
+export const reportCommand: CommandImplementation = {
   name: 'report',
-  summary: 'Rebuild HTML/Markdown/PNG reports from a run directory',
   usage,
   async run(argv, io) {
     let parsed: ReturnType<typeof parse>;

@@ -5,7 +5,7 @@ import {
   ExitCode, LocalEngine, MANIFEST_FILE, PerceptError, newRunId, overridesWithProfile, planWorkflow, runDirOf, type Engine, type Manifest, type RunStatus,
 } from '@percept/core';
 import { positiveInt, withUsageErrors } from '../args.js';
-import type { CliCommand, CliIO } from '../command.js';
+import type { CliIO, CommandImplementation } from '../command.js';
 import { ProgressRenderer } from '../progress.js';
 import { prepareWorkflow } from '../workflow-file.js';
 
@@ -80,9 +80,8 @@ async function chooseEngine(values: { engine?: string; broker?: string; queue?: 
 
 const exitFor: Record<RunStatus, number> = { succeeded: ExitCode.ok, failed: ExitCode.stepFailed, interrupted: ExitCode.interrupted, running: ExitCode.internal };
 
-export const runCommand: CliCommand = {
+export const runCommand: CommandImplementation = {
   name: 'run',
-  summary: 'validate and run a workflow (resumable, cached)',
   usage,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = withUsageErrors('run', () =>

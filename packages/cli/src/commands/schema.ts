@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { ExitCode, buildWorkflowSchema, writeFileAtomic, type Registry } from '@percept/core';
 import { withUsageErrors } from '../args.js';
-import type { CliCommand, CliIO } from '../command.js';
+import type { CliIO, CommandImplementation } from '../command.js';
 import { createRegistry } from '../registry.js';
 
 export const DEFAULT_SCHEMA_PATH = 'schema/percept.schema.json';
@@ -12,9 +12,8 @@ export function schemaText(registry: Registry): string {
   return `${JSON.stringify(buildWorkflowSchema(registry), null, 2)}\n`;
 }
 
-export const schemaCommand: CliCommand = {
+export const schemaCommand: CommandImplementation = {
   name: 'schema',
-  summary: 'write the workflow JSON Schema for editors',
   usage: `Usage: percept schema [-o <file>|-]
 
 Writes one JSON Schema (2020-12) for workflow files, with a branch for every job and reporter of

@@ -2,12 +2,11 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { ExitCode, PerceptError, WorkflowValidationError, formatIssue, overridesWithProfile, planWorkflow } from '@percept/core';
 import { withUsageErrors } from '../args.js';
-import type { CliCommand, CliIO } from '../command.js';
+import type { CliIO, CommandImplementation } from '../command.js';
 import { prepareWorkflow } from '../workflow-file.js';
 
-export const validateCommand: CliCommand = {
+export const validateCommand: CommandImplementation = {
   name: 'validate',
-  summary: 'check workflow files without running them',
   usage: `Usage: percept validate <workflow.json>… [--profile name] [--set path=value]… [--json]
 
 Checks each file against the schema of every loaded plugin and the rules a schema cannot express

@@ -3,16 +3,15 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode, MANIFEST_FILE, PerceptError, runDirOf } from '@percept/core';
 import { withUsageErrors } from '../args.js';
-import type { CliCommand, CliIO } from '../command.js';
+import type { CliIO, CommandImplementation } from '../command.js';
 
 const usage = `Usage: percept watch <run-dir | workflow-name/run-id> [--runs-dir <dir>] [--interval <ms>]
 
 Streams a run's progress (of either engine) by following its manifest: one line per cell
 state change, then the run's outcome. Exits with the run's status code when it finishes.`;
 
-export const watchCommand: CliCommand = {
+export const watchCommand: CommandImplementation = {
   name: 'watch',
-  summary: 'stream the progress of a (possibly remote-executed) run',
   usage,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = withUsageErrors('watch', () => parseArgs({

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, PerceptError } from '@percept/core';
 import { positiveInt, withUsageErrors } from '../args.js';
-import type { CliCommand, CliIO } from '../command.js';
+import type { CliIO, CommandImplementation } from '../command.js';
 
 const usage = `Usage: percept worker --broker <url> [--queue cpu|gpu] [--concurrency <n>]
 
@@ -19,9 +19,8 @@ Options:
 SIGTERM or Ctrl-C drains: no new cells are taken, running ones finish, then the worker exits.
 A second signal exits at once (the broker hands the running cells to another worker).`;
 
-export const workerCommand: CliCommand = {
+export const workerCommand: CommandImplementation = {
   name: 'worker',
-  summary: 'run cells of bullmq-engine workflows on this machine',
   usage,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values } = withUsageErrors('worker', () => parseArgs({
