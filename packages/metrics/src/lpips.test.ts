@@ -137,3 +137,47 @@ describe('global perceptual functions', () => {
     expect(gramDistanceSq(ta, tb, c, s)).toBeCloseTo(direct2, 12);
   });
 });
+
+describe('lpips arithmetic is pinned', () => {
+  /** The straightforward per-position formulation (norms and differences summed over channels in order). */
+  function reference(a: HostTensor, b: HostTensor, w: number[] | null, eps = 1e-10): number[] {
+    const [n, c, h, wd] = a.layout === 'NCHW' ? a.shape : [a.shape[0], a.shape[3], a.shape[1], a.shape[2]];
+    const s = h * wd;
+    const at = (t: HostTensor, i: number, p: number, k: number) => t.data[t.layout === 'NCHW' ? i * c * s + k * s + p : i * c * s + p * c + k];
+    return Array.from({ length: n }, (_, i) => {
+      let sum = 0;
+      for (let p = 0; p < s; p++) {
+        let na = 0, nb = 0;
+        for (let k = 0; k < c; k++) { na += at(a, i, p, k) * at(a, i, p, k); nb += at(b, i, p, k) * at(b, i, p, k); }
+        const ra = 1 / (Math.sqrt(na) + eps), rb = 1 / (Math.sqrt(nb) + eps);
+        let acc = 0;
+        for (let k = 0; k < c; k++) { const d = at(a, i, p, k) * ra - at(b, i, p, k) * rb; acc += w ? w[k] * d * d : d * d; }
+        sum += acc;
+      }
+      return Math.fround(sum / s);
+    });
+  }
+  const rand = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+
+  it('both loop orders (NCHW, NHWC) and the cached reference norms give the reference bits', () => {
+    const r = rand(7);
+    const [n, h, w, c] = [3, 5, 4, 19];
+    const v = () => Array.from({ length: n }, () => Array.from({ length: h * w }, () => Array.from({ length: c }, () => Math.max(0, r() - 0.3) * 10)));
+    const [A, B0, B1] = [v(), v(), v()];
+    const lin = Array.from({ length: c }, () => r());
+    for (const layout of ['NCHW', 'NHWC'] as const) {
+      const a: Features = { taps: { t: tap(A, h, w, layout) } };
+      const b0: Features = { taps: { t: tap(B0, h, w, layout) } };
+      const b1: Features = { taps: { t: tap(B1, h, w, layout) } };
+      for (const weights of [null, lin]) {
+        const opts = weights ? { variant: 'lin' as const, lin: { weights: { t: weights } } } : {};
+        const d = new LpipsDistance(opts);
+        expect(Array.from(lpips(a, b0, opts).total)).toEqual(reference(a.taps.t, b0.taps.t, weights));
+        // The distance reuses a's norms for the second comparison.
+        expect(Array.from(d.compute(a, b0).total)).toEqual(reference(a.taps.t, b0.taps.t, weights));
+        expect(Array.from(d.compute(a, b1).total)).toEqual(reference(a.taps.t, b1.taps.t, weights));
+        expect(Array.from(d.compute(b1, a).total)).toEqual(reference(b1.taps.t, a.taps.t, weights));
+      }
+    }
+  });
+});

@@ -53,28 +53,82 @@ function checkLinChannels(view: TapView, w: Float64Array | null): void {
 }
 
 /**
- * Writes the per-position map Σ_c w_c (â - b̂)² of one sample into `out` (length s), where
- * â, b̂ are channel-unit-normalised. w = null means all ones.
+ * 1 / (‖x‖ + ε) of every feature vector (over channels) of a tap, per sample and position
+ * (n·s values): LPIPS' normalize_tensor as a factor. The sums run over channels in ascending
+ * order in either loop order, so NCHW and NHWC taps give the same bits.
  */
-function layerMap(va: TapView, vb: TapView, i: number, w: Float64Array | null, eps: number, out: Float64Array): void {
+function reciprocalNorms(v: TapView, eps: number): Float64Array {
+  const { n, c, s, nStride, sStride, cStride, data } = v;
+  const out = new Float64Array(n * s);
+  for (let i = 0; i < n; i++) {
+    const base = i * nStride, o = i * s;
+    if (cStride === 1) {
+      // Channels contiguous (NHWC, NC): one position at a time.
+      for (let p = 0; p < s; p++) {
+        let sum = 0;
+        for (let k = 0, j = base + p * sStride; k < c; k++, j++) sum += data[j] * data[j];
+        out[o + p] = sum;
+      }
+    } else {
+      // Channel planes (NCHW): walk each plane contiguously, accumulating every position at once.
+      for (let k = 0; k < c; k++) {
+        for (let p = 0, j = base + k * cStride; p < s; p++, j += sStride) out[o + p] += data[j] * data[j];
+      }
+    }
+    for (let p = o; p < o + s; p++) out[p] = 1 / (Math.sqrt(out[p]) + eps);
+  }
+  return out;
+}
+
+/**
+ * Writes the per-position map Σ_c w_c (â - b̂)² of sample i into `out` (length s), where â = a·ra,
+ * b̂ = b·rb are channel-unit-normalised (ra, rb from reciprocalNorms). w = null means all ones.
+ * Channels are summed in ascending order whatever the layout, as in reciprocalNorms.
+ */
+function layerMap(
+  va: TapView, vb: TapView, i: number, ra: Float64Array, rb: Float64Array, w: Float64Array | null, out: Float64Array,
+): void {
   const { c, s, sStride, cStride } = va;
   const A = va.data, B = vb.data;
-  const baseA = i * va.nStride, baseB = i * vb.nStride;
-  for (let p = 0; p < s; p++) {
-    const oa = baseA + p * sStride, ob = baseB + p * sStride;
-    let na = 0, nb = 0;
-    for (let k = 0, ia = oa, ib = ob; k < c; k++, ia += cStride, ib += cStride) {
-      na += A[ia] * A[ia];
-      nb += B[ib] * B[ib];
+  const baseA = i * va.nStride, baseB = i * vb.nStride, o = i * s;
+  if (cStride === 1) {
+    for (let p = 0; p < s; p++) {
+      const fa = ra[o + p], fb = rb[o + p];
+      let acc = 0;
+      for (let k = 0, ia = baseA + p * sStride, ib = baseB + p * sStride; k < c; k++, ia++, ib++) {
+        const d = A[ia] * fa - B[ib] * fb;
+        acc += w ? w[k] * d * d : d * d;
+      }
+      out[p] = acc;
     }
-    const ra = 1 / (Math.sqrt(na) + eps), rb = 1 / (Math.sqrt(nb) + eps);
-    let acc = 0;
-    for (let k = 0, ia = oa, ib = ob; k < c; k++, ia += cStride, ib += cStride) {
-      const d = A[ia] * ra - B[ib] * rb;
-      acc += w ? w[k] * d * d : d * d;
-    }
-    out[p] = acc;
+    return;
   }
+  out.fill(0, 0, s);
+  for (let k = 0; k < c; k++) {
+    const wk = w ? w[k] : 1;
+    for (let p = 0, ia = baseA + k * cStride, ib = baseB + k * cStride; p < s; p++, ia += sStride, ib += sStride) {
+      const d = A[ia] * ra[o + p] - B[ib] * rb[o + p];
+      out[p] += w ? wk * d * d : d * d;
+    }
+  }
+}
+
+/**
+ * Reciprocal norms per layer of one feature set, kept per Features object: the perceptual-score job
+ * compares each reference with p0 and then with p1, so the second call reuses the reference's norms.
+ * Keyed weakly (nothing is retained) and checked against the tap's data array and ε.
+ */
+type NormCache = WeakMap<Features, Map<string, { data: Float32Array; eps: number; norms: Float64Array }>>;
+
+function normsOf(cache: NormCache | undefined, f: Features, v: TapView, eps: number): Float64Array {
+  if (!cache) return reciprocalNorms(v, eps);
+  let layers = cache.get(f);
+  if (!layers) cache.set(f, (layers = new Map()));
+  const hit = layers.get(v.name);
+  if (hit && hit.data === v.data && hit.eps === eps) return hit.norms;
+  const norms = reciprocalNorms(v, eps);
+  layers.set(v.name, { data: v.data, eps, norms });
+  return norms;
 }
 
 function prepare(a: Features, b: Features, options: LpipsOptions) {
@@ -93,6 +147,10 @@ function prepare(a: Features, b: Features, options: LpipsOptions) {
 
 /** LPIPS distance per sample: total and per layer (in `layers` order). */
 export function lpips(a: Features, b: Features, options: LpipsOptions = {}): DistanceResult {
+  return lpipsCached(a, b, options, undefined);
+}
+
+function lpipsCached(a: Features, b: Features, options: LpipsOptions, cache: NormCache | undefined): DistanceResult {
   const { eps, layers, weights, pairs, n } = prepare(a, b, options);
   const total = new Float32Array(n);
   const perLayer = layers.map(() => new Float32Array(n));
@@ -100,8 +158,9 @@ export function lpips(a: Features, b: Features, options: LpipsOptions = {}): Dis
   let scratch = new Float64Array(0);
   pairs.forEach(([va, vb], l) => {
     if (scratch.length < va.s) scratch = new Float64Array(va.s);
+    const ra = normsOf(cache, a, va, eps), rb = reciprocalNorms(vb, eps);
     for (let i = 0; i < n; i++) {
-      layerMap(va, vb, i, weights[l], eps, scratch);
+      layerMap(va, vb, i, ra, rb, weights[l], scratch);
       let sum = 0;
       for (let p = 0; p < va.s; p++) sum += scratch[p];
       const v = sum / va.s;
@@ -137,8 +196,9 @@ export function lpipsSpatial(a: Features, b: Features, size: readonly [number, n
   pairs.forEach(([va, vb], l) => {
     const map = new Float64Array(va.s);
     const up = upsampler(va.h, va.w, H, W);
+    const ra = reciprocalNorms(va, eps), rb = reciprocalNorms(vb, eps);
     for (let i = 0; i < n; i++) {
-      layerMap(va, vb, i, weights[l], eps, map);
+      layerMap(va, vb, i, ra, rb, weights[l], map);
       up(map, perLayer[l].subarray(i * plane, (i + 1) * plane));
     }
     for (let j = 0; j < total.length; j++) total[j] += perLayer[l][j];
@@ -209,7 +269,8 @@ export class LpipsDistance implements FeatureDistance {
     }
     this.settings = settings;
   }
+  private readonly norms: NormCache = new WeakMap();
   compute(a: Features, b: Features): DistanceResult {
-    return lpips(a, b, this.options);
+    return lpipsCached(a, b, this.options, this.norms);
   }
 }
