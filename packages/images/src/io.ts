@@ -92,17 +92,30 @@ function toBatch(
   const len = h * w * 3;
   const data = into?.(h, w) ?? new Float32Array(len);
   if (data.length !== len) throw new RangeError(`decodeImage: target for ${name} holds ${data.length} values, expected ${h}x${w}x3 = ${len}`);
-  if (max === 255) {
-    const grey = channels < 3;
-    for (let p = 0, i = 0, o = 0; p < h * w; p++, i += channels, o += 3) {
-      data[o] = UNIT_BYTE[src[i]];
-      data[o + 1] = UNIT_BYTE[src[grey ? i : i + 1]];
-      data[o + 2] = UNIT_BYTE[src[grey ? i : i + 2]];
-    }
-  } else {
-    for (let i = 0; i < len; i++) data[i] = src[i] / max;
-  }
+  if (src instanceof Uint16Array) wordsToUnit(src, max, data);
+  else if (channels === 3) rgbBytesToUnit(src, data);
+  else bytesToUnitRgb(src, channels, data);
   return { data, shape: [1, h, w, 3] };
+}
+
+// Separate loops per sample type and layout keep each one monomorphic (one typed-array kind, no
+// per-sample branches), which V8 compiles to tight code: this runs for every pixel of a dataset.
+
+function rgbBytesToUnit(src: Uint8Array, out: Float32Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = UNIT_BYTE[src[i]];
+}
+
+function bytesToUnitRgb(src: Uint8Array, channels: number, out: Float32Array): void {
+  const grey = channels < 3;
+  for (let i = 0, o = 0; o < out.length; i += channels, o += 3) {
+    out[o] = UNIT_BYTE[src[i]];
+    out[o + 1] = UNIT_BYTE[src[grey ? i : i + 1]];
+    out[o + 2] = UNIT_BYTE[src[grey ? i : i + 2]];
+  }
+}
+
+function wordsToUnit(src: Uint16Array, max: number, out: Float32Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = src[i] / max;
 }
 
 /** Reads one image file as a [1,H,W,3] batch in [0,1]. */

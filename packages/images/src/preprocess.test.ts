@@ -18,6 +18,16 @@ describe('preprocess', () => {
     expect(Array.from(nchw.data)).toEqual([0.1, 0.4, 0.2, 0.5, 0.3, 0.6].map(Math.fround));
   });
 
+  it('the identity normalisation is a plain transpose, sample by sample', () => {
+    const [n, h, w] = [2, 3, 5];
+    const data = Float32Array.from({ length: n * h * w * 3 }, (_, i) => ((i * 37) % 101) / 101);
+    const out = preprocess({ data, shape: [n, h, w, 3] }, base, 'NCHW');
+    expect(out.shape).toEqual([n, 3, h, w]);
+    const expected: number[] = [];
+    for (let b = 0; b < n; b++) for (let c = 0; c < 3; c++) for (let p = 0; p < h * w; p++) expected.push(data[(b * h * w + p) * 3 + c]);
+    expect(Array.from(out.data)).toEqual(expected);
+  });
+
   it('reorders to BGR first, then scales, subtracts mean and divides by std in network order', () => {
     const caffe: PreprocessingLike = { ...base, channelOrder: 'BGR', scale: 255, mean: [104, 117, 123], std: [2, 4, 8] };
     const out = preprocess(img, caffe, 'NCHW');
