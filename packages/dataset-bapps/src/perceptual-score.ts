@@ -7,7 +7,7 @@
  * and pixel distances run on the decoded images. The reader decodes the next batch meanwhile.
  */
 import {
-  concatBatches, ExitCode, InputError, PerceptError,
+  ExitCode, InputError, PerceptError,
   type Distance, type DistanceResult, type FeatureExtractor, type Features, type HostTensor,
   type JobContext, type JobContribution, type JsonValue, type ModelSpec,
 } from '@percept/core';
@@ -80,11 +80,14 @@ export function throwIfAborted(ctx: JobContext): void {
 
 export async function runPerceptualScore(rawOptions: Record<string, unknown>, ctx: JobContext): Promise<Record<string, JsonValue>> {
   const opts = parseScoreOptions(rawOptions, ctx.baseDir);
+  // Nothing below keeps a batch (or a view of its images) past its iteration, so the readers may
+  // decode into two alternating buffers.
   const reader = await openTwoAfc({
     root: opts.root, split: opts.split, subsets: opts.subsets, batchSize: opts.batchSize, onError: opts.onError, limit: opts.limit,
+    reuseBuffers: true,
   });
   const jndReader = opts.jnd.length
-    ? await openJnd({ root: opts.root, subsets: opts.jnd, batchSize: opts.batchSize, onError: opts.onError, limit: opts.limit })
+    ? await openJnd({ root: opts.root, subsets: opts.jnd, batchSize: opts.batchSize, onError: opts.onError, limit: opts.limit, reuseBuffers: true })
     : undefined;
 
   // Look every distance up before loading a network, so a misspelt name fails in milliseconds.
@@ -125,7 +128,8 @@ export async function runPerceptualScore(rawOptions: Record<string, unknown>, ct
       const n = batch.names.length;
       let fRef: Features | undefined, fP0: Features | undefined, fP1: Features | undefined;
       if (extractor) {
-        const all = await extractor.extract(concatBatches([batch.ref, batch.p0, batch.p1]), { signal: ctx.signal });
+        // The reader stacks ref, p0 and p1 in one buffer: one forward pass, no copy.
+        const all = await extractor.extract(batch.images, { signal: ctx.signal });
         fRef = sliceFeatures(all, 0, n, 3 * n);
         fP0 = sliceFeatures(all, n, n, 3 * n);
         fP1 = sliceFeatures(all, 2 * n, n, 3 * n);
@@ -158,7 +162,7 @@ export async function runPerceptualScore(rawOptions: Record<string, unknown>, ct
         const n = batch.names.length;
         let f0: Features | undefined, f1: Features | undefined;
         if (extractor) {
-          const all = await extractor.extract(concatBatches([batch.p0, batch.p1]), { signal: ctx.signal });
+          const all = await extractor.extract(batch.images, { signal: ctx.signal });
           f0 = sliceFeatures(all, 0, n, 2 * n);
           f1 = sliceFeatures(all, n, n, 2 * n);
         }

@@ -47,6 +47,8 @@ describe('writer -> reader round trip', () => {
     expect(b1.ref.data[0]).toBeCloseTo(20 / 255, 6);
     expect(b1.p0.data[64 * 64 * 3]).toBeCloseTo(31 / 255, 6); // second sample of the batch
     expect(b1.p1.data[64 * 64 * 3 + 5]).toBeCloseTo(32 / 255, 6);
+    expect(b1.images.shape).toEqual([6, 64, 64, 3]);
+    expect(Array.from(b1.images.data)).toEqual([...b1.ref.data, ...b1.p0.data, ...b1.p1.data]);
     expect(Array.from(batches.flatMap((b) => Array.from(b.judge)))).toEqual([0, 0.2, 0.4, 0.6, 0.8, 0.4].map(Math.fround));
     expect(ds.skipped).toEqual([]);
   });
@@ -138,6 +140,44 @@ describe('reader pairing and errors', () => {
     expect(ds.skipped[2].reason).toMatch(/NaN/);
     await collect(ds); // a second pass reports the same three, not six
     expect(ds.skipped).toHaveLength(3);
+  });
+
+  it('skip mode keeps the surviving samples\' pixels in place (ref, p0, p1 and the stacked images)', async () => {
+    const r = await fixture('skip-pixels', 5);
+    const d = join(r, '2afc/val/cnn');
+    await writeFile(join(d, 'p1/000001.png'), 'not a png');
+    await writeFile(join(d, 'ref/000003.png'), 'not a png');
+    const [b] = await collect<TwoAfcBatch>(await openTwoAfc({ root: r, subsets: ['cnn'], onError: 'skip', batchSize: 5 }));
+    expect(b.names).toEqual(['000000', '000002', '000004']);
+    const len = 64 * 64 * 3;
+    const firstPixels = (x: ImageBatch) => Array.from({ length: x.shape[0] }, (_, i) => Math.round(x.data[i * len] * 255));
+    expect(firstPixels(b.ref)).toEqual([0, 20, 40]);
+    expect(firstPixels(b.p0)).toEqual([1, 21, 41]);
+    expect(firstPixels(b.p1)).toEqual([2, 22, 42]);
+    expect(b.images.shape).toEqual([9, 64, 64, 3]);
+    expect(firstPixels(b.images)).toEqual([0, 20, 40, 1, 21, 41, 2, 22, 42]);
+    expect(b.ref.data.buffer).toBe(b.images.data.buffer); // views, not copies
+    expect(Array.from(b.judge)).toEqual([0, 0.4, 0.8].map(Math.fround));
+  });
+
+  it('reuseBuffers: two buffers take turns, each batch intact while it is the current one', async () => {
+    const r = await fixture('reuse', 7);
+    const firsts = (b: TwoAfcBatch) => Array.from({ length: b.images.shape[0] }, (_, i) => Math.round(b.images.data[i * 64 * 64 * 3] * 255));
+    const fresh: number[][] = [];
+    for await (const b of await openTwoAfc({ root: r, subsets: ['cnn'], batchSize: 2 })) fresh.push(firsts(b));
+    const reused: number[][] = [];
+    const buffers: ArrayBufferLike[] = [];
+    for await (const b of await openTwoAfc({ root: r, subsets: ['cnn'], batchSize: 2, reuseBuffers: true })) {
+      reused.push(firsts(b));
+      buffers.push(b.images.data.buffer);
+    }
+    expect(reused).toEqual(fresh);
+    expect(fresh[0]).toEqual([0, 10, 1, 11, 2, 12]);
+    expect(buffers).toHaveLength(4);
+    expect(buffers[2]).toBe(buffers[0]);
+    expect(buffers[3]).toBe(buffers[1]);
+    expect(buffers[1]).not.toBe(buffers[0]);
+    await expect(openTwoAfc({ root: r, subsets: ['cnn'], reuseBuffers: 'yes' as unknown as boolean })).rejects.toThrow(/"reuseBuffers" must be true or false/);
   });
 
   it('accepts one-element judgements of any shape and dtype, and nested folders', async () => {

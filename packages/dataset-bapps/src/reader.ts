@@ -6,6 +6,11 @@
  * Iteration keeps at most two batches in memory: while the consumer processes batch k, batch k+1
  * is already being decoded (one batch of prefetch). Batches never span two subsets.
  *
+ * Each batch's images live in one buffer, every field's samples after the previous field's (2AFC:
+ * all refs, then all p0s, then all p1s), and each image is decoded straight into its slot. So
+ * `images` is what a feature extractor takes for one pass over ref, p0 and p1, and `ref`, `p0`,
+ * `p1` are views into it: no per-batch copies.
+ *
  * Image size: BAPPS patches are 64×64. The reference loader applies `transforms.Resize(64)`
  * (shorter side to 64, bilinear, antialiased as PIL does) to every image; we do the same for any
  * image that is not already 64×64. Batches need one size, so an image that is not square after
@@ -24,6 +29,8 @@ export const LOAD_SIZE = 64;
 
 export interface TwoAfcBatch {
   subset: string;
+  /** ref, p0 and p1 stacked, [3N,64,64,3]; the three fields below are views into it. */
+  images: ImageBatch;
   ref: ImageBatch;
   p0: ImageBatch;
   p1: ImageBatch;
@@ -35,6 +42,8 @@ export interface TwoAfcBatch {
 
 export interface JndBatch {
   subset: string;
+  /** p0 and p1 stacked, [2N,64,64,3]; the two fields below are views into it. */
+  images: ImageBatch;
   p0: ImageBatch;
   p1: ImageBatch;
   /** Fraction of raters who answered "same", one per sample. */
@@ -53,13 +62,22 @@ export interface BappsReadOptions {
   onError?: OnError;
   /** Read at most this many samples from EACH subset (the first ones in sorted order). */
   limit?: number | null;
+  /**
+   * Decode into two image buffers that take turns, instead of a new buffer per batch (default
+   * false). A batch's images are then overwritten once the consumer asks for the batch after the
+   * next, so only a consumer that keeps nothing from one batch to another (neither the batch nor
+   * views of its images) may set this. It saves faulting in a few fresh megabytes per batch.
+   */
+  reuseBuffers?: boolean;
 }
 
 export interface TwoAfcReadOptions extends BappsReadOptions {
   split?: 'train' | 'val';
 }
 
-function checkCommon(o: BappsReadOptions, what: string): { batchSize: number; onError: OnError; limit: number | null } {
+interface CommonOptions { batchSize: number; onError: OnError; limit: number | null; reuseBuffers: boolean }
+
+function checkCommon(o: BappsReadOptions, what: string): CommonOptions {
   if (typeof o.root !== 'string' || !o.root) throw new InputError(`${what}: option "root" must be the BAPPS folder path`);
   const batchSize = o.batchSize ?? 50;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new InputError(`${what}: option "batchSize" must be a positive integer, got ${String(o.batchSize)}`);
@@ -67,20 +85,26 @@ function checkCommon(o: BappsReadOptions, what: string): { batchSize: number; on
   if (onError !== 'fail' && onError !== 'skip') throw new InputError(`${what}: option "onError" must be "fail" or "skip", got ${String(o.onError)}`);
   const limit = o.limit ?? null;
   if (limit !== null && (!Number.isInteger(limit) || limit < 1)) throw new InputError(`${what}: option "limit" must be a positive integer or null, got ${String(o.limit)}`);
-  return { batchSize, onError, limit };
+  if (o.reuseBuffers !== undefined && typeof o.reuseBuffers !== 'boolean') throw new InputError(`${what}: option "reuseBuffers" must be true or false, got ${String(o.reuseBuffers)}`);
+  return { batchSize, onError, limit, reuseBuffers: o.reuseBuffers ?? false };
 }
 
-/** Loads one image at the BAPPS size; errors name the file. */
-async function loadImage(file: string): Promise<ImageBatch> {
-  let img = await readImage(file);
+/** Values per image at the BAPPS size. */
+const IMAGE_LEN = LOAD_SIZE * LOAD_SIZE * 3;
+
+/**
+ * Loads one image at the BAPPS size into `slot` (IMAGE_LEN values); errors name the file.
+ * A 64×64 image is decoded straight into the slot; any other is resized, then copied in.
+ */
+async function loadImage(file: string, slot: Float32Array): Promise<void> {
+  const img = await readImage(file, { into: (h, w) => (h === LOAD_SIZE && w === LOAD_SIZE ? slot : undefined) });
+  if (img.data === slot) return;
   const [, h, w] = img.shape;
-  if (h !== LOAD_SIZE || w !== LOAD_SIZE) {
-    img = resizeShorter(img, LOAD_SIZE, { filter: 'bilinear', antialias: true });
-    if (img.shape[1] !== LOAD_SIZE || img.shape[2] !== LOAD_SIZE) {
-      throw new InputError(`${file}: image is ${w}x${h} (WxH); after resizing its shorter side to ${LOAD_SIZE} it is ${img.shape[2]}x${img.shape[1]}, but a batch needs ${LOAD_SIZE}x${LOAD_SIZE} patches`);
-    }
+  const resized = resizeShorter(img, LOAD_SIZE, { filter: 'bilinear', antialias: true });
+  if (resized.shape[1] !== LOAD_SIZE || resized.shape[2] !== LOAD_SIZE) {
+    throw new InputError(`${file}: image is ${w}x${h} (WxH); after resizing its shorter side to ${LOAD_SIZE} it is ${resized.shape[2]}x${resized.shape[1]}, but a batch needs ${LOAD_SIZE}x${LOAD_SIZE} patches`);
   }
-  return img;
+  slot.set(resized.data);
 }
 
 /** Loads a one-element judgement in [0,1]; errors name the file. */
@@ -120,12 +144,14 @@ abstract class BappsReader<B> implements Dataset<B> {
   readonly skipped: SkippedSample[] = [];
   private readonly pairingSkips: number;
 
-  protected constructor(
-    readonly name: string,
-    protected readonly indexes: SubsetIndex[],
-    protected readonly batchSize: number,
-    protected readonly onError: OnError,
-  ) {
+  protected readonly batchSize: number;
+  protected readonly onError: OnError;
+  private readonly reuseBuffers: boolean;
+
+  protected constructor(readonly name: string, protected readonly indexes: SubsetIndex[], options: CommonOptions) {
+    this.batchSize = options.batchSize;
+    this.onError = options.onError;
+    this.reuseBuffers = options.reuseBuffers;
     this.subsets = indexes.map((i) => i.subset);
     this.size = indexes.reduce((a, i) => a + i.samples.length, 0);
     for (const i of indexes) this.skipped.push(...i.skipped);
@@ -137,23 +163,48 @@ abstract class BappsReader<B> implements Dataset<B> {
     return this.indexes.find((i) => i.subset === subset)?.samples.length ?? 0;
   }
 
-  protected abstract decode(sample: IndexedSample): Promise<unknown[]>;
-  protected abstract assemble(subset: string, decoded: unknown[][], names: string[]): B;
+  /** Images per sample (2AFC: ref, p0, p1; JND: p0, p1): the first files of each sample. */
+  protected abstract readonly imageFields: number;
+  /** Reads the sample's judgement file (its last file). */
+  protected abstract loadJudgement(file: string): Promise<number>;
+  protected abstract assemble(subset: string, images: ImageBatch, fields: ImageBatch[], judgements: Float32Array, names: string[]): B;
 
-  private async loadChunk(chunk: Chunk): Promise<B | undefined> {
-    const results = await Promise.all(chunk.samples.map(async (s) => {
-      try {
-        return await this.decode(s);
-      } catch (e) {
-        if (this.onError === 'fail' || !(e instanceof SampleFileError)) throw e;
-        this.skipped.push({ subset: chunk.index.subset, name: s.name, file: e.file, reason: e.message });
-        return undefined;
-      }
+  /** Decodes a chunk into `buffer` (at least imageFields·samples images long), or a new one. */
+  private async loadChunk(chunk: Chunk, buffer?: Float32Array): Promise<B | undefined> {
+    const m = chunk.samples.length;
+    const fields = this.imageFields;
+    // Field k of sample i goes to slot k·m + i, so each field's images are contiguous.
+    buffer ??= new Float32Array(fields * m * IMAGE_LEN);
+    const slot = (k: number, i: number) => buffer.subarray((k * m + i) * IMAGE_LEN, (k * m + i + 1) * IMAGE_LEN);
+    const results = await Promise.all(chunk.samples.map(async (s, i) => {
+      // allSettled, not all: a skipped sample's slots are reused below, so none of its loads may
+      // still be writing when the chunk is assembled. The first bad file in folder order is reported.
+      const loads = await Promise.allSettled([
+        ...Array.from({ length: fields }, (_, k) => fromFile(s.files[k], (f) => loadImage(f, slot(k, i)))),
+        fromFile(s.files[fields], (f) => this.loadJudgement(f)),
+      ]);
+      const failed = loads.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+      if (!failed) return (loads[fields] as PromiseFulfilledResult<number>).value;
+      const e: unknown = failed.reason;
+      if (this.onError === 'fail' || !(e instanceof SampleFileError)) throw e;
+      this.skipped.push({ subset: chunk.index.subset, name: s.name, file: e.file, reason: e.message });
+      return undefined;
     }));
-    const decoded: unknown[][] = [];
-    const names: string[] = [];
-    results.forEach((r, i) => { if (r) { decoded.push(r); names.push(chunk.samples[i].name); } });
-    return decoded.length ? this.assemble(chunk.index.subset, decoded, names) : undefined;
+    const kept: number[] = [];
+    results.forEach((r, i) => { if (r !== undefined) kept.push(i); });
+    const n = kept.length;
+    if (n === 0) return undefined;
+    if (n < m) {
+      // Close the gaps left by skipped samples. Every image moves to a lower (or the same) offset,
+      // so copying in increasing order never overwrites an image not yet moved.
+      for (let k = 0; k < fields; k++) {
+        kept.forEach((i, j) => buffer.copyWithin((k * n + j) * IMAGE_LEN, (k * m + i) * IMAGE_LEN, (k * m + i + 1) * IMAGE_LEN));
+      }
+    }
+    const len = n * IMAGE_LEN;
+    const images: ImageBatch = { data: buffer.subarray(0, fields * len), shape: [fields * n, LOAD_SIZE, LOAD_SIZE, 3] };
+    const views = Array.from({ length: fields }, (_, k): ImageBatch => ({ data: buffer.subarray(k * len, (k + 1) * len), shape: [n, LOAD_SIZE, LOAD_SIZE, 3] }));
+    return this.assemble(chunk.index.subset, images, views, Float32Array.from(kept, (i) => results[i]!), kept.map((i) => chunk.samples[i].name));
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<B> {
@@ -165,22 +216,23 @@ abstract class BappsReader<B> implements Dataset<B> {
         chunks.push({ index, samples: index.samples.slice(s, s + this.batchSize) });
       }
     }
-    let pending = chunks.length ? this.loadChunk(chunks[0]) : undefined;
+    // With reuseBuffers, chunk c decodes into ring[c % 2]: the buffer of chunk c-2, which the
+    // consumer gave back by asking for chunk c-1 (chunk c starts loading after that request).
+    const ring: Float32Array[] = [];
+    const bufferFor = (c: number) => {
+      if (!this.reuseBuffers) return undefined;
+      ring[c % 2] ??= new Float32Array(this.imageFields * this.batchSize * IMAGE_LEN);
+      return ring[c % 2];
+    };
+    let pending = chunks.length ? this.loadChunk(chunks[0], bufferFor(0)) : undefined;
     for (let c = 0; c < chunks.length; c++) {
       const current = await pending!;
-      pending = c + 1 < chunks.length ? this.loadChunk(chunks[c + 1]) : undefined;
+      pending = c + 1 < chunks.length ? this.loadChunk(chunks[c + 1], bufferFor(c + 1)) : undefined;
       // If the consumer stops early the prefetched batch is never awaited; mark its failure handled.
       pending?.catch(() => undefined);
       if (current) yield current;
     }
   }
-}
-
-function stack(images: ImageBatch[]): ImageBatch {
-  const len = LOAD_SIZE * LOAD_SIZE * 3;
-  const data = new Float32Array(images.length * len);
-  images.forEach((im, i) => data.set(im.data, i * len));
-  return { data, shape: [images.length, LOAD_SIZE, LOAD_SIZE, 3] };
 }
 
 async function openIndexes(
@@ -205,18 +257,18 @@ async function openIndexes(
 export class TwoAfcReader extends BappsReader<TwoAfcBatch> {
   readonly split: 'train' | 'val';
 
-  private constructor(split: 'train' | 'val', indexes: SubsetIndex[], batchSize: number, onError: OnError) {
-    super('bapps-2afc', indexes, batchSize, onError);
+  private constructor(split: 'train' | 'val', indexes: SubsetIndex[], options: CommonOptions) {
+    super('bapps-2afc', indexes, options);
     this.split = split;
   }
 
   static async open(options: TwoAfcReadOptions): Promise<TwoAfcReader> {
-    const { batchSize, onError, limit } = checkCommon(options, 'bapps-2afc');
+    const common = checkCommon(options, 'bapps-2afc');
     const split = options.split ?? 'val';
     if (split !== 'train' && split !== 'val') throw new InputError(`bapps-2afc: option "split" must be "train" or "val", got ${String(split)}`);
     const subsets = options.subsets ?? (split === 'val' ? VAL_SUBSETS : TRAIN_SUBSETS);
-    const indexes = await openIndexes(join(options.root, '2afc', split), subsets, TWO_AFC_FOLDERS, onError, limit);
-    return new TwoAfcReader(split, indexes, batchSize, onError);
+    const indexes = await openIndexes(join(options.root, '2afc', split), subsets, TWO_AFC_FOLDERS, common.onError, common.limit);
+    return new TwoAfcReader(split, indexes, common);
   }
 
   /**
@@ -242,52 +294,38 @@ export class TwoAfcReader extends BappsReader<TwoAfcBatch> {
     return out;
   }
 
-  protected async decode(s: IndexedSample): Promise<unknown[]> {
-    const [ref, p0, p1, judge] = s.files;
-    return Promise.all([
-      fromFile(ref, loadImage), fromFile(p0, loadImage), fromFile(p1, loadImage),
-      fromFile(judge, (f) => loadFraction(f, 'judge')),
-    ]);
+  protected readonly imageFields = 3;
+
+  protected loadJudgement(file: string): Promise<number> {
+    return loadFraction(file, 'judge');
   }
 
-  protected assemble(subset: string, decoded: unknown[][], names: string[]): TwoAfcBatch {
-    return {
-      subset,
-      ref: stack(decoded.map((d) => d[0] as ImageBatch)),
-      p0: stack(decoded.map((d) => d[1] as ImageBatch)),
-      p1: stack(decoded.map((d) => d[2] as ImageBatch)),
-      judge: Float32Array.from(decoded, (d) => d[3] as number),
-      names,
-    };
+  protected assemble(subset: string, images: ImageBatch, [ref, p0, p1]: ImageBatch[], judge: Float32Array, names: string[]): TwoAfcBatch {
+    return { subset, images, ref, p0, p1, judge, names };
   }
 }
 
 /** BAPPS JND pairs: `<root>/jnd/val/<subset>/{p0,p1,same}`. */
 export class JndReader extends BappsReader<JndBatch> {
-  private constructor(indexes: SubsetIndex[], batchSize: number, onError: OnError) {
-    super('bapps-jnd', indexes, batchSize, onError);
+  private constructor(indexes: SubsetIndex[], options: CommonOptions) {
+    super('bapps-jnd', indexes, options);
   }
 
   static async open(options: BappsReadOptions): Promise<JndReader> {
-    const { batchSize, onError, limit } = checkCommon(options, 'bapps-jnd');
+    const common = checkCommon(options, 'bapps-jnd');
     const subsets = options.subsets ?? JND_SUBSETS;
-    const indexes = await openIndexes(join(options.root, 'jnd', 'val'), subsets, JND_FOLDERS, onError, limit);
-    return new JndReader(indexes, batchSize, onError);
+    const indexes = await openIndexes(join(options.root, 'jnd', 'val'), subsets, JND_FOLDERS, common.onError, common.limit);
+    return new JndReader(indexes, common);
   }
 
-  protected async decode(s: IndexedSample): Promise<unknown[]> {
-    const [p0, p1, same] = s.files;
-    return Promise.all([fromFile(p0, loadImage), fromFile(p1, loadImage), fromFile(same, (f) => loadFraction(f, 'same'))]);
+  protected readonly imageFields = 2;
+
+  protected loadJudgement(file: string): Promise<number> {
+    return loadFraction(file, 'same');
   }
 
-  protected assemble(subset: string, decoded: unknown[][], names: string[]): JndBatch {
-    return {
-      subset,
-      p0: stack(decoded.map((d) => d[0] as ImageBatch)),
-      p1: stack(decoded.map((d) => d[1] as ImageBatch)),
-      same: Float32Array.from(decoded, (d) => d[2] as number),
-      names,
-    };
+  protected assemble(subset: string, images: ImageBatch, [p0, p1]: ImageBatch[], same: Float32Array, names: string[]): JndBatch {
+    return { subset, images, p0, p1, same, names };
   }
 }
 
