@@ -43,6 +43,8 @@ if (args.includes('--worker')) {
   const registry = await createRegistry({ cwd: process.cwd() });
   let t0 = 0;
   let t1 = 0;
+  let cpu0;
+  let cpu = 0;
   let triplets = 0;
   const records = {};
   const ctx = {
@@ -52,8 +54,13 @@ if (args.includes('--worker')) {
     // The job reports 0/total right before its loop over the triplets and done/total after each batch.
     progress(done, total, unit) {
       if (unit !== 'triplets') return;
-      if (done === 0) t0 = performance.now();
-      else { t1 = performance.now(); triplets = done; }
+      if (done === 0) { t0 = performance.now(); cpu0 = process.cpuUsage(); }
+      else {
+        t1 = performance.now();
+        triplets = done;
+        const c = process.cpuUsage(cpu0);
+        cpu = (c.user + c.system) / 1e6;
+      }
     },
     record(key, value) { records[key] = value; },
   };
@@ -68,7 +75,7 @@ if (args.includes('--worker')) {
     bootstrap: false,
   }, ctx);
   const seconds = (t1 - t0) / 1000;
-  console.log(JSON.stringify({ triplets, seconds, tripletsPerSecond: triplets / seconds, score: result.ps.lin, engine: records.engine }));
+  console.log(JSON.stringify({ triplets, seconds, cpuSeconds: cpu, tripletsPerSecond: triplets / seconds, score: result.ps.lin, engine: records.engine }));
   process.exit(0);
 }
 
@@ -76,7 +83,6 @@ if (args.includes('--worker')) {
 if (args.includes('--breakdown-worker')) {
   const { createRegistry } = await import('@percept/cli');
   const { openTwoAfc } = await import('@percept/dataset-bapps');
-  const { concatBatches } = await import('@percept/core');
   const root = opt('--root');
   const registry = await createRegistry({ cwd: process.cwd() });
   const spec = await registry.get('backbone', 'alexnet').build({ weights: 'pretrained' }, { baseDir: process.cwd() });
@@ -84,7 +90,8 @@ if (args.includes('--breakdown-worker')) {
   const extractor = await backend.load(spec, { maxBatch: 3 * batch });
   let t = performance.now();
   const inputs = [];
-  for await (const b of await openTwoAfc({ root, subsets: opt('--subsets').split(','), batchSize: batch })) inputs.push(concatBatches([b.ref, b.p0, b.p1]));
+  // batch.images holds ref, p0 and p1 stacked, as the job feeds them to the extractor.
+  for await (const b of await openTwoAfc({ root, subsets: opt('--subsets').split(','), batchSize: batch })) inputs.push(b.images);
   const decode = (performance.now() - t) / 1000;
   await extractor.extract(inputs[0]); // warm-up
   t = performance.now();
@@ -115,16 +122,22 @@ if (gen.status !== 0) {
 }
 const subsets = ['photometric', 'noise', 'blur', 'spatial', 'compression'];
 
-function percept(uvThreads) {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', '--root', root, '--subsets', subsets.join(','), '--threads', String(threads), '--batch', String(batch)],
+// Pinning a run to `threads` cores (taskset) leaves it no other core for anything: libuv's file
+// reads, V8's GC threads, a DataLoader process. It is the strict same-cores comparison.
+const cores = Array.from({ length: threads }, (_, i) => i).join(',');
+const canPin = threads < os.availableParallelism() && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+const pinned = (cmd, argv, pin) => (pin ? ['taskset', ['-c', cores, cmd, ...argv]] : [cmd, argv]);
+
+function percept(uvThreads, pin = false) {
+  const r = spawnSync(...pinned(process.execPath, [fileURLToPath(import.meta.url), '--worker', '--root', root, '--subsets', subsets.join(','), '--threads', String(threads), '--batch', String(batch)], pin),
     { env: { ...env, UV_THREADPOOL_SIZE: String(uvThreads) }, encoding: 'utf8', cwd: repo });
   if (r.status !== 0) throw new Error(`percept worker failed:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
-function torch(loaderWorkers) {
-  const r = spawnSync(PYTHON, [join(here, 'ps_throughput_torch.py'), '--root', root, '--subsets', subsets.join(','), '--weights', weights, '--lin', lin,
-    '--threads', String(threads), '--batch', String(batch), '--loader-workers', String(loaderWorkers)],
+function torch(loaderWorkers, pin = false) {
+  const r = spawnSync(...pinned(PYTHON, [join(here, 'ps_throughput_torch.py'), '--root', root, '--subsets', subsets.join(','), '--weights', weights, '--lin', lin,
+    '--threads', String(threads), '--batch', String(batch), '--loader-workers', String(loaderWorkers)], pin),
   { env: { ...env, OMP_NUM_THREADS: String(threads) }, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`PyTorch run failed (${PYTHON}):\n${r.stderr}`);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -147,6 +160,12 @@ const configs = [
   ['PyTorch loop, PIL decode inline', () => torch(0)],
   ['PyTorch loop, DataLoader 1 worker process', () => torch(1)],
 ];
+if (canPin) {
+  configs.push(
+    [`Percept perceptual-score (onnx), UV_THREADPOOL_SIZE=4, pinned to ${threads} core(s)`, () => percept(4, true)],
+    [`PyTorch loop, PIL decode inline, pinned to ${threads} core(s)`, () => torch(0, true)],
+  );
+}
 const runs = configs.map(() => []);
 let torchInfo;
 for (let r = 0; r < repeats; r++) {
@@ -167,15 +186,23 @@ const med = (i) => median(runs[i].map((x) => x.tripletsPerSecond));
 const torchBest = best(2);
 const torchMed = med(2);
 console.log('');
-console.log(`| engine | triplets/s (median of ${repeats}) | best | vs PyTorch inline (median) | 2AFC score |`);
-console.log('|---|---|---|---|---|');
+// CPU seconds of the whole process (every thread) over the timed loop: less sensitive to other
+// load than wall time, and it shows what a side spends beyond its compute threads.
+const cpuMed = (i) => median(runs[i].map((x) => x.cpuSeconds));
+console.log(`| engine | triplets/s (median of ${repeats}) | best | vs PyTorch inline (median) | CPU s (median) | 2AFC score |`);
+console.log('|---|---|---|---|---|---|');
 for (const [i, [label]] of configs.entries()) {
-  console.log(`| ${label} | ${med(i).toFixed(1)} | ${best(i).toFixed(1)} | ${(med(i) / torchMed).toFixed(2)}× | ${runs[i][0].score.toFixed(2)} |`);
+  console.log(`| ${label} | ${med(i).toFixed(1)} | ${best(i).toFixed(1)} | ${(med(i) / torchMed).toFixed(2)}× | ${cpuMed(i).toFixed(2)} | ${runs[i][0].score.toFixed(2)} |`);
 }
 // Per-repeat ratios: each repeat's runs are minutes apart at most, so they saw similar load.
 const ratios = runs[0].map((p, r) => p.tripletsPerSecond / runs[2][r].tripletsPerSecond);
 console.log('');
 console.log(`Percept (default) ÷ PyTorch inline, per repeat: ${ratios.map((x) => `${x.toFixed(2)}×`).join(', ')}; best ÷ best ${(best(0) / torchBest).toFixed(2)}×`);
+if (canPin) {
+  const pinnedRatios = runs[4].map((p, r) => p.tripletsPerSecond / runs[5][r].tripletsPerSecond);
+  console.log(`Percept ÷ PyTorch inline, both pinned to ${threads} core(s), per repeat: ${pinnedRatios.map((x) => `${x.toFixed(2)}×`).join(', ')}`);
+}
+console.log(`load average after the runs: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
 // Where the time goes: each side's decoding alone and forward pass alone (one warm-up batch first).
 const bd = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--breakdown-worker', '--root', root, '--subsets', subsets.join(','), '--threads', String(threads), '--batch', String(batch)],

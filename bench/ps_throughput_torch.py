@@ -7,7 +7,7 @@ LPIPS v0.1 distance (channel-normalised taps, squared differences weighted by th
 mean, summed over the five taps) and the 2AFC score. The same weights files Percept uses are read
 from safetensors by a small reader below (no safetensors package needed).
 
-Prints one JSON line per repeat: {"variant", "triplets", "seconds", "tripletsPerSecond", "score"}.
+Prints one JSON line per repeat: {"variant", "triplets", "seconds", "cpuSeconds", "tripletsPerSecond", "score"}.
 Only the loop is timed (model loading is not), the same as on the Percept side.
 
   /usr/bin/python3 bench/ps_throughput_torch.py --root DIR --weights W.safetensors --lin L.safetensors \
@@ -138,6 +138,8 @@ def run(model, items, batch, loader_workers):
     total = 0.0
     n = 0
     t0 = time.perf_counter()
+    # CPU time of this process, all threads (a DataLoader's worker processes are not included).
+    c0 = time.process_time()
     for ref, p0, p1, judge in loader:
         d0, d1 = model(ref, p0, p1)
         # 2AFC credit: the fraction of raters agreeing with the distance's choice, 0.5 on ties.
@@ -145,7 +147,7 @@ def run(model, items, batch, loader_workers):
         total += float(s.sum())
         n += ref.shape[0]
     seconds = time.perf_counter() - t0
-    return n, seconds, 100 * total / n
+    return n, seconds, time.process_time() - c0, 100 * total / n
 
 
 def main():
@@ -187,8 +189,8 @@ def main():
     if a.warmup:
         run(model, items[: a.batch], a.batch, 0)
     for _ in range(a.repeats):
-        n, seconds, score = run(model, items, a.batch, a.loader_workers)
-        print(json.dumps({"variant": variant, "triplets": n, "seconds": seconds, "tripletsPerSecond": n / seconds, "score": score}), flush=True)
+        n, seconds, cpu, score = run(model, items, a.batch, a.loader_workers)
+        print(json.dumps({"variant": variant, "triplets": n, "seconds": seconds, "cpuSeconds": cpu, "tripletsPerSecond": n / seconds, "score": score}), flush=True)
 
 
 if __name__ == "__main__":
