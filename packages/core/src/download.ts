@@ -9,10 +9,8 @@
  * `.part`, so a wrong file never appears under its final name.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createReadStream } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { InputError, PerceptError } from './errors.js';
 
 export interface DownloadOptions {
@@ -125,23 +123,21 @@ async function downloadOnce(url: string, part: string, dest: string, options: Do
 
   let bytes = start;
   onBytes(bytes, total);
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
+  // Each chunk is written before the next is read, so whatever arrived before an interruption is
+  // in the .part and the retry resumes after it (a write stream torn down with the failed
+  // pipeline would drop the chunks still queued in it).
+  const out = await open(part, start > 0 ? 'a' : 'w');
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      await out.write(chunk);
       bytes += chunk.length;
       onBytes(bytes, total);
-      cb(null, chunk);
-    },
-  });
-  try {
-    await pipeline(
-      Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>),
-      counter,
-      createWriteStream(part, { flags: start > 0 ? 'a' : 'w' }),
-      { signal },
-    );
+    }
   } catch (e) {
     if (signal?.aborted) throw e;
     throw new RetryableError(`${url}: transfer interrupted at byte ${bytes} (${(e as Error).message})`);
+  } finally {
+    await out.close();
   }
   const size = await sizeOf(part);
   if (total !== null && size < total) throw new RetryableError(`${url}: connection closed at byte ${size} of ${total}`);

@@ -2,6 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile, mkdir, stat } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,13 @@ import { downloadResumable, fetchBapps, markerPath, type FetchProgress } from '.
 
 const flat = (k: number): ImageBatch => ({ data: new Float32Array(8 * 8 * 3).fill(k / 255), shape: [1, 8, 8, 3] });
 
-interface Served { body: Buffer; dropFirst: boolean; requests: (string | undefined)[] }
+interface Served {
+  body: Buffer;
+  dropFirst: boolean;
+  requests: (string | undefined)[];
+  /** With dropFirst: the client's .part; the connection is cut once it holds the half sent. */
+  partFile?: string;
+}
 
 let work: string;
 let server: Server;
@@ -44,7 +51,17 @@ function startServer(): Promise<void> {
     res.writeHead(200, { 'Content-Length': f.body.length });
     if (f.dropFirst) {
       f.dropFirst = false;
-      res.write(f.body.subarray(0, Math.floor(f.body.length / 2)), () => setTimeout(() => res.socket?.destroy(), 20));
+      // Cut only once the client has written the half: a busy client that has not read it yet
+      // would lose it with the connection (fetch drops a broken body's queued chunks).
+      const half = Math.floor(f.body.length / 2);
+      res.write(f.body.subarray(0, half));
+      const t0 = Date.now();
+      const cut = () => {
+        const have = f.partFile && existsSync(f.partFile) ? statSync(f.partFile).size : 0;
+        if (have >= half || Date.now() - t0 > 10_000) res.socket?.destroy();
+        else setTimeout(cut, 5);
+      };
+      cut();
       return;
     }
     res.end(f.body);
@@ -66,7 +83,10 @@ async function buildArchives(): Promise<void> {
   // twoafc_val.tar.gz holds val/… (extracted into 2afc/); jnd.tar.gz holds jnd/… (extracted into the root).
   await createTar({ gzip: true, cwd: join(src, '2afc'), file: join(work, 'twoafc_val.tar.gz'), portable: true }, ['val']);
   await createTar({ gzip: true, cwd: src, file: join(work, 'jnd.tar.gz'), portable: true }, ['jnd']);
-  files.set('dataset/twoafc_val.tar.gz', { body: await readFile(join(work, 'twoafc_val.tar.gz')), dropFirst: true, requests: [] });
+  files.set('dataset/twoafc_val.tar.gz', {
+    body: await readFile(join(work, 'twoafc_val.tar.gz')), dropFirst: true, requests: [],
+    partFile: join(work, 'dataset', '.downloads', 'twoafc_val.tar.gz.part'),
+  });
   files.set('dataset/jnd.tar.gz', { body: await readFile(join(work, 'jnd.tar.gz')), dropFirst: false, requests: [] });
 }
 

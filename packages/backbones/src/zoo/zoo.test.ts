@@ -60,8 +60,8 @@ describe.skipIf(!assets.available)('downloads from a local server', () => {
   let server: Server;
   let base = '';
   const requests: { path: string; range?: string }[] = [];
-  /** Paths whose first request is cut off after half the body. */
-  const dropOnce = new Set<string>();
+  /** Paths whose first request is cut off after half the body, once the client has that half in this file. */
+  const dropOnce = new Map<string, string>();
   let home = '';
   const env = () => ({ PERCEPT_HOME: home, PERCEPT_ASSETS: join(home, 'no-assets') });
 
@@ -77,11 +77,20 @@ describe.skipIf(!assets.available)('downloads from a local server', () => {
       const start = m ? Number(m[1]) : 0;
       if (m) res.writeHead(206, { 'content-length': size - start, 'content-range': `bytes ${start}-${size - 1}/${size}` });
       else res.writeHead(200, { 'content-length': size });
-      if (dropOnce.delete(path)) {
-        // Send half the file, then cut the connection: the client must resume from there.
-        // Cut only after the half has been flushed to the socket, so the client surely has it.
+      if (dropOnce.has(path)) {
+        // Send half the file, then cut the connection: the client must resume from there. Cut
+        // only once the client has written the half to its .part: a busy client that has not read
+        // it yet would lose it with the connection (fetch drops a broken body's queued chunks).
+        const part = dropOnce.get(path)!;
+        dropOnce.delete(path);
         const half = readFileSync(file).subarray(start, start + Math.floor((size - start) / 2));
-        res.write(half, () => setTimeout(() => res.socket?.destroy(), 20));
+        res.write(half);
+        const t0 = Date.now();
+        const cut = () => {
+          if ((existsSync(part) && statSync(part).size >= half.length) || Date.now() - t0 > 10_000) res.socket?.destroy();
+          else setTimeout(cut, 5);
+        };
+        cut();
         return;
       }
       createReadStream(file, { start }).pipe(res);
@@ -138,7 +147,7 @@ describe.skipIf(!assets.available)('downloads from a local server', () => {
   it('resumes an interrupted download with a Range request', async () => {
     fresh();
     const e = entry({ url: `${base}/weights/lpips-v0.1-original/squeeze.pth`, fileName: 'squeeze.pth', sha256: findZooEntry('lpips-squeeze').sha256 });
-    dropOnce.add('/weights/lpips-v0.1-original/squeeze.pth');
+    dropOnce.set('/weights/lpips-v0.1-original/squeeze.pth', `${zooCachePath(e, env())}.part`);
     const got = await fetchZooEntry(e, { env: env(), retryDelayMs: 1 });
     expect(got.bytes).toBe(10811);
     expect(requests.map((r) => r.range)).toEqual([undefined, `bytes=${Math.floor(10811 / 2)}-`]);

@@ -59,7 +59,7 @@ describe('percept report', () => {
     const md = readFileSync(join(root, 'out', 't.md'), 'utf8');
     expect(md).toContain('**2AFC score per subset**');
     expect(md).not.toContain('LPIPS Table 5 layout');
-    await expect(reportCommand.run([runDir, '--table', 'tabel5'], cli)).rejects.toThrow(/--table must be one of per-subset, table5, layerwise, jnd, got "tabel5"/);
+    await expect(reportCommand.run([runDir, '--table', 'tabel5'], cli)).rejects.toThrow(/--table must be one of per-subset, table5, layerwise, jnd, .*got "tabel5"; did you mean "table5"\?/);
   });
 
   it('usage errors exit with code 2 through PerceptError', async () => {

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { ExitCode, PerceptError } from '@percept/core';
+import { ExitCode, PerceptError, didYouMean } from '@percept/core';
 import { CHART_KINDS, REPORT_FORMATS, TABLE_KINDS, reportFromRunDir, writeReport, type ChartKind, type ReportFormat, type TableKind } from '@percept/report';
 import type { CommandImplementation } from '../command.js';
 
@@ -28,6 +28,13 @@ Options:
   --no-published    leave out published reference rows and lines
   --scale <n>       PNG pixel ratio (default 2)`;
 
+/** A usage error naming the flag, the kinds it takes and the nearest one. */
+function checkKind(flag: string, value: string, kinds: readonly string[]): void {
+  if (kinds.includes(value)) return;
+  const guess = didYouMean(value, kinds);
+  throw new PerceptError(`percept report: ${flag} must be one of ${kinds.join(', ')}, got "${value}"${guess ? `; ${guess}` : ''}`, { hint: usage, exitCode: ExitCode.usage });
+}
+
 export const reportCommand: CommandImplementation = {
   name: 'report',
   usage,
@@ -47,19 +54,9 @@ export const reportCommand: CommandImplementation = {
       throw new PerceptError(`percept report: expected exactly one <run-dir>, got ${positionals.length}`, { hint: usage, exitCode: ExitCode.usage });
     }
     const format = (values.format ?? 'html') as ReportFormat;
-    if (!(REPORT_FORMATS as readonly string[]).includes(format)) {
-      throw new PerceptError(`percept report: --format must be one of ${REPORT_FORMATS.join(', ')}, got "${format}"`, { hint: usage, exitCode: ExitCode.usage });
-    }
-    for (const c of values.chart ?? []) {
-      if (!(CHART_KINDS as readonly string[]).includes(c)) {
-        throw new PerceptError(`percept report: --chart must be one of ${CHART_KINDS.join(', ')}, got "${c}"`, { hint: usage, exitCode: ExitCode.usage });
-      }
-    }
-    for (const t of values.table ?? []) {
-      if (!(TABLE_KINDS as readonly string[]).includes(t)) {
-        throw new PerceptError(`percept report: --table must be one of ${TABLE_KINDS.join(', ')}, got "${t}"`, { hint: usage, exitCode: ExitCode.usage });
-      }
-    }
+    checkKind('--format', format, REPORT_FORMATS);
+    for (const c of values.chart ?? []) checkKind('--chart', c, CHART_KINDS);
+    for (const t of values.table ?? []) checkKind('--table', t, TABLE_KINDS);
     const scale = values.scale === undefined ? undefined : Number(values.scale);
     if (scale !== undefined && !(scale > 0 && scale <= 16)) {
       throw new PerceptError(`percept report: --scale must be a number in (0, 16], got "${values.scale}"`, { hint: usage, exitCode: ExitCode.usage });
