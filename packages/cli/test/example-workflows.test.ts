@@ -252,3 +252,29 @@ describe.skipIf(!built || !weights.available)('example workflows run on a BAPPS-
     expect(md).toMatch(/skipped by the run: .*ps_vgg16/);
   }, 150_000);
 });
+
+// ---- workflows/examples/width-sweep: matching references through the CLI --------------------------
+
+const cifar = sharedAssets('datasets/cifar10');
+
+describe.skipIf(!built || !cifar.available)('width-sweep (matching references)', () => {
+  it('each scoring cell reads the checkpoints of its own width, and the report is written', () => {
+    const file = join(repoRoot, 'workflows/examples/width-sweep.workflow.json');
+    const res = cli(['run', file, '--runs-dir', join(tmp, 'runs'), '--no-cache', '--run-id', 'ws'], { PERCEPT_ASSETS: cifar.dir });
+    expect(res.status, `stdout:\n${res.stdout}\nstderr:\n${res.stderr}`).toBe(0);
+    const runDir = join(tmp, 'runs', 'width-sweep', 'ws');
+    const manifest = JSON.parse(readFileSync(join(runDir, 'manifest.json'), 'utf8')) as {
+      cells: Array<{ step: string; status: string; matrix: Record<string, unknown> | null; options: { backbone: { with: { weights: string } } }; inputs: Array<{ step: string; cell: string }> }>;
+    };
+    expect(manifest.cells.every((c) => c.status === 'succeeded')).toBe(true);
+    const scoring = manifest.cells.filter((c) => c.step === 'ps' || c.step === 'accuracy');
+    expect(scoring).toHaveLength(8);
+    for (const c of scoring) {
+      const { width, step } = c.matrix as { width: number; step: string };
+      expect(c.options.backbone.with.weights).toMatch(new RegExp(`steps/train/width=${width}/checkpoints/step-${step}\\.safetensors$`));
+      // Its cache key covers the matched training cell only.
+      expect(c.inputs.filter((i) => i.step === 'train').map((i) => i.cell)).toEqual([`width=${width}`]);
+    }
+    expect(readFileSync(join(runDir, 'steps/report/report.md'), 'utf8')).toContain('Perceptual Score vs ImageNet accuracy');
+  }, 150_000);
+});
