@@ -215,7 +215,7 @@ if (bd.status === 0 && tb.status === 0) {
   console.log('');
   console.log(`| stage (${p.images} images) | Percept s | PyTorch s |`);
   console.log('|---|---|---|');
-  console.log(`| decode PNG → float batches | ${p.decode.toFixed(2)} (sharp, job reader) | ${q.decode.toFixed(2)} (PIL) |`);
+  console.log(`| decode PNG → float batches | ${p.decode.toFixed(2)} (the job's reader) | ${q.decode.toFixed(2)} (PIL) |`);
   console.log(`| AlexNet forward to the taps | ${p.forward.toFixed(2)} (onnxruntime) | ${q.forward.toFixed(2)} (torch) |`);
 } else {
   console.error(`breakdown failed:\n${bd.stderr}\n${tb.stderr}`);
