@@ -32,7 +32,9 @@ export function writeFixtureRun(root: string, opts: { failedCell?: boolean } = {
         },
       }),
     );
-    writeFileSync(join(runDir, accDir, 'result.json'), JSON.stringify({ top1: m.top1, top5: m.top1 + 0.2, count: 100 }));
+    // The first model's accuracy carries its Wilson interval, as the accuracy job records it.
+    const ci = i === 0 ? { top1CI95: [m.top1 - 0.07, m.top1 + 0.09] } : {};
+    writeFileSync(join(runDir, accDir, 'result.json'), JSON.stringify({ top1: m.top1, top5: m.top1 + 0.2, count: 100, ...ci }));
     const common = { matrix: { backbone: m.name }, cell, plugin: { name: '@percept/x', version: '0.1.0' }, artifactHash: `h${i}` };
     cells.push({ step: 'score', uses: 'perceptual-score', dir: psDir, status: 'succeeded', records: { engine: { engine: 'onnxruntime-node', engineVersion: '1.30.0', provider: 'cpu' } }, ...common });
     cells.push({ step: 'accuracy', uses: 'accuracy', dir: accDir, status: 'succeeded', ...common });

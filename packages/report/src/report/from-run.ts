@@ -41,6 +41,8 @@ export interface RunReportOptions {
   psSteps?: string[];
   /** Steps whose outputs hold ImageNet accuracy; default: every step with a top-level accuracy. */
   accuracySteps?: string[];
+  /** The dataset the accuracy was measured on, for axis and chart titles (default "ImageNet"). */
+  accuracyDataset?: string;
   /** Charts to draw (default: every kind the data supports). Asking for one without data is an error. */
   charts?: ChartKind[];
   /**
@@ -106,6 +108,7 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
 
   const done = (s: StepView) => s.outputs !== null && (s.status === undefined || s.status === 'succeeded');
   const psSteps = selectSteps(run, options.psSteps, 'psSteps').filter(done);
+  const accDataset = options.accuracyDataset ?? 'ImageNet';
   const accSteps = selectSteps(run, options.accuracySteps, 'accuracySteps').filter((s) => done(s) && findAccuracy(s) !== undefined);
   const scores = uniqueLabels(psSteps.flatMap(findSubsetScores)).map((f) => ({ ...f, method: f.label }));
   notes.push(...cellStatusNotes(run, options.writtenBy));
@@ -140,8 +143,11 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
       const guides = options.pMax ? pMaxGuides(points) : undefined;
       charts.push({
         id: 'ps-vs-accuracy',
-        title: options.aggregate ? `Perceptual Score vs ImageNet accuracy (mean ± SE over ${options.aggregate})` : 'Perceptual Score vs ImageNet accuracy',
-        spec: psVsAccuracyChart(points, { ...size, references: published ? undefined : false, guides }),
+        title: `Perceptual Score vs ${accDataset} accuracy${options.aggregate ? ` (mean ± SE over ${options.aggregate})` : ''}`,
+        spec: psVsAccuracyChart(points, {
+          ...size, references: published ? undefined : false, guides,
+          title: `Perceptual Score vs ${accDataset} accuracy`, xTitle: `${accDataset} top-1 accuracy (%)`,
+        }),
         caption: `Points: ${points.length} ${options.aggregate ? 'models' : 'measured cells'} of this run${colorBy ? `, coloured by ${colorBy.join(' and ')}` : ''}; the line is their Pareto frontier.${correlation(points)}${aggregateCaption}` +
           `${guides?.length ? ' Dotted lines: p_max (best measured PS of each colour group) and a(p_max) (its accuracy).' : ''}` +
           `${published ? ' Dashed lines are published values (LPIPS Table 5), not measured here.' : ''}`,
@@ -227,7 +233,7 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
       id: 'pareto',
       title: 'Perceptual Score vs accuracy per sweep (Fig. 10)',
       spec: psVsAccuracyChart(paretoPoints.map((p) => ({ label: p.id, accuracy: p.accuracy, ps: p.ps, group: p.group ?? 'not in a sweep' })), {
-        ...size, title: 'PS vs accuracy per sweep (Kumar Fig. 10)', references: published ? undefined : false, xTitle: 'ImageNet top-1 accuracy (%)',
+        ...size, title: 'PS vs accuracy per sweep (Kumar Fig. 10)', references: published ? undefined : false, xTitle: `${accDataset} top-1 accuracy (%)`,
         ...(options.pMax ? { guides: pareto.flatMap((f) => Object.entries(f.groups).map(([group, g]) => ({ group, pMax: g.pMax, aPMax: g.aPMax }))) } : {}),
       }),
       caption:

@@ -51,6 +51,10 @@ describe('buildRunReport', () => {
     const scatter = doc.charts[0].spec as any;
     const pts = scatter.layer.find((l: any) => l.name === 'points').data.values;
     expect(pts.map((p: any) => p.accuracy)).toEqual([20, 45, 60]);
+    // The accuracy job's top-1 interval becomes the horizontal error bar (percent).
+    expect(pts[0].accuracyLo).toBeCloseTo(13, 10);
+    expect(pts[0].accuracyHi).toBeCloseTo(29, 10);
+    expect(pts[1].accuracyLo).toBeUndefined();
     // Mean of base + (k - 2.5) over k = 0..5 is the base value.
     expect(pts[0].ps).toBeCloseTo(69, 10);
     // PS falls monotonically with accuracy in the fixture: rank correlation exactly -1.

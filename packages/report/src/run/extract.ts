@@ -271,11 +271,24 @@ export function pairAccuracy(
     if (!complete) incomplete.push(f.label);
     // The job's interval is for the mean over all subsets it scored; use it only when that is this mean.
     const sameMean = f.overall?.ci && subsets.length === Object.keys(f.perSubset).length && Math.abs(f.overall.ps - ps) < 1e-6;
-    const point: AccuracyPsPoint = { label: f.label, accuracy: findAccuracy(match)!, ps, group: f.key || f.step.step, ...(sameMean ? { psInterval: f.overall!.ci } : {}) };
+    const accuracy = findAccuracy(match)!;
+    const accCi = top1Interval(match, accuracy);
+    const point: AccuracyPsPoint = {
+      label: f.label, accuracy, ps, group: f.key || f.step.step,
+      ...(sameMean ? { psInterval: f.overall!.ci } : {}), ...(accCi ? { accuracyInterval: accCi } : {}),
+    };
     points.push(point);
     pairs.push({ finding: f, accuracyStep: match, point });
   }
   return { points, unpaired, incomplete, pairs };
+}
+
+/** The accuracy job's top-1 95% interval in percent, when `accuracy` is that job's top-1. */
+function top1Interval(step: StepView, accuracy: number): Interval | undefined {
+  const { top1, top1CI95: ci } = step.outputs as { top1?: unknown; top1CI95?: unknown };
+  if (typeof top1 !== 'number' || Math.abs(top1 * 100 - accuracy) > 1e-9) return undefined;
+  if (!Array.isArray(ci) || ci.length !== 2 || !ci.every((v) => typeof v === 'number' && Number.isFinite(v))) return undefined;
+  return [ci[0] * 100, ci[1] * 100] as const;
 }
 
 /** Overall PS of a finding and, when the job's interval is for exactly that mean, its 95% CI. */
