@@ -7,6 +7,7 @@ export * from './suggest.js';
 export * from './assets.js';
 export * from './util/canonical.js';
 export * from './util/atomic.js';
+export { crc32 } from './util/crc32.js';
 export * from './workflow/types.js';
 export * from './workflow/source.js';
 export * from './workflow/expressions.js';

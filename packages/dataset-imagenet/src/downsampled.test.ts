@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { openDownsampledImagenet } from './downsampled.js';
 import { encodeNpy } from './npy.js';
-import { crc32, readZipDirectory, readZipEntry } from './zip.js';
+import { readZipDirectory, readZipEntry } from './zip.js';
 import type { ImagenetBatch } from './dataset.js';
 
 const S = 4;
@@ -138,7 +138,6 @@ describe('imagenet-downsampled reader', () => {
   });
 
   it('checks each member read to its end against its CRC-32', async () => {
-    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
     for (const level of [0, 6] as const) {
       const file = join(root, `damaged-${level}.npz`);
       const bytes = npz(0, [1, 2, 3, 4, 5, 6, 7, 8], level);

@@ -8,7 +8,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import * as zlib from 'node:zlib';
-import { InputError } from '@percept/core';
+import { InputError, crc32 } from '@percept/core';
 
 export interface ZipEntry {
   name: string;
@@ -80,7 +80,7 @@ export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
       const nameLen = cd.getUint16(p + 28, true);
       const extraLen = cd.getUint16(p + 30, true);
       const commentLen = cd.getUint16(p + 32, true);
-      const crc32 = cd.getUint32(p + 16, true);
+      const crc = cd.getUint32(p + 16, true);
       let localHeaderOffset = cd.getUint32(p + 42, true);
       const name = new TextDecoder().decode(new Uint8Array(cd.buffer, cd.byteOffset + p + 46, nameLen));
       // ZIP64 extra field (id 1): the 64-bit values of exactly those fields that read 0xFFFFFFFF.
@@ -96,7 +96,7 @@ export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
         e += 4 + len;
       }
       if (flags & 1) throw new InputError(`${file}: member ${name} is encrypted`);
-      entries.push({ name, method, compressedSize, size, localHeaderOffset, crc32 });
+      entries.push({ name, method, compressedSize, size, localHeaderOffset, crc32: crc });
       p += 46 + nameLen + extraLen + commentLen;
     }
     return entries;
@@ -116,25 +116,6 @@ function checkMethod(file: string, entry: ZipEntry): void {
   if (entry.method !== 0 && entry.method !== 8) {
     throw new InputError(`${file}: member ${entry.name} uses compression method ${entry.method}; only stored (0) and deflate (8) are supported`);
   }
-}
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** The zip CRC-32 of `bytes` continued from `crc`: Node's native one where it exists (≥ 20.15). */
-export function crc32(bytes: Uint8Array, crc = 0): number {
-  const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
-  if (native) return native(bytes, crc);
-  let c = ~crc >>> 0;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return ~c >>> 0;
 }
 
 /**

@@ -11,6 +11,7 @@
  * sharp's. When this decoder does answer, its samples are byte-identical to sharp's (tested).
  */
 import * as zlib from 'node:zlib';
+import { crc32 } from '@percept/core';
 
 /** Decoded 8-bit samples, interleaved, `channels` per pixel, rows top to bottom, no padding. */
 export interface PngPixels {
@@ -35,24 +36,6 @@ const METADATA_CHUNKS = new Set(['tEXt', 'zTXt', 'iTXt', 'tIME', 'pHYs']);
  * filtered rows is e.g. 590×590 RGB.
  */
 const MAX_RAW_BYTES = 2 ** 20;
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 of bytes; node:zlib's native crc32 where this Node has it (20.15+), else a table. */
-function crc32(bytes: Uint8Array): number {
-  if (typeof zlib.crc32 === 'function') return zlib.crc32(bytes) >>> 0;
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 /** True when the bytes start with the PNG signature. */
 export function isPng(bytes: Uint8Array): boolean {
