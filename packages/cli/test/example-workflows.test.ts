@@ -275,6 +275,7 @@ describe.skipIf(!built || !cifar.available)('width-sweep (matching references)',
       // Its cache key covers the matched training cell only.
       expect(c.inputs.filter((i) => i.step === 'train').map((i) => i.cell)).toEqual([`width=${width}`]);
     }
-    expect(readFileSync(join(runDir, 'steps/report/report.md'), 'utf8')).toContain('Perceptual Score vs ImageNet accuracy');
+    // accuracyDataset names what the accuracy was measured on.
+    expect(readFileSync(join(runDir, 'steps/report/report.md'), 'utf8')).toContain('Perceptual Score vs CIFAR-10 accuracy');
   }, 150_000);
 });
