@@ -40,14 +40,17 @@ async function readAt(fh: FileHandle, position: number, length: number, file: st
   return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
-/** Lists the members of a zip file from its central directory. */
-export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
-  let fh: FileHandle;
+async function openForReading(file: string): Promise<FileHandle> {
   try {
-    fh = await open(file, 'r');
+    return await open(file, 'r');
   } catch (e) {
     throw new InputError(`Cannot open ${file}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** Lists the members of a zip file from its central directory. */
+export async function readZipDirectory(file: string): Promise<ZipEntry[]> {
+  const fh = await openForReading(file);
   try {
     const fileSize = (await fh.stat()).size;
     // The end record is 22 bytes plus a comment of at most 65535 bytes.
@@ -185,12 +188,7 @@ export class StoredZipMember {
 
   static async open(file: string, entry: ZipEntry): Promise<StoredZipMember> {
     if (entry.method !== 0) throw new InputError(`${file}: member ${entry.name} is compressed (method ${entry.method}); only stored members can be read at an offset`);
-    let fh: FileHandle;
-    try {
-      fh = await open(file, 'r');
-    } catch (e) {
-      throw new InputError(`Cannot open ${file}: ${(e as Error).message}`, { cause: e });
-    }
+    const fh = await openForReading(file);
     try {
       return new StoredZipMember(fh, file, entry, await memberDataStart(fh, file, entry));
     } catch (e) {

@@ -6,18 +6,12 @@
  * p_max, a(p_max) and best model.
  */
 import { InputError } from '@percept/core';
+import type { GroupSummary } from '@percept/metrics';
 import { PUBLISHED_TABLE1, TABLE1_SWEEPS } from '../published.js';
 import type { Table, TableColumn, TableRow } from './model.js';
 
-export interface SweepSummary {
-  n: number;
-  best: string;
-  pMax: number;
-  aPMax: number;
-  baseline: string | null;
-  baselinePS: number | null;
-  gain: number | null;
-}
+/** One sweep of a pareto result, as the `pareto` job writes it. */
+export type SweepSummary = GroupSummary;
 
 /** "resnet200/width" → { model: "resnet200", sweep: "width" }; a group without "/" is its own model and sweep. */
 export function splitGroup(group: string): { model: string; sweep: string } {
