@@ -19,6 +19,7 @@ import { compileModelSpec } from './compile.js';
 import { readOnnxFile, tapOnnxModel } from './file-model.js';
 import { dequantize, type QuantParams } from './quant.js';
 import { ENGINE, engineVersion, openSession, supportedProviders, type OnnxSessionOptions } from './session.js';
+import { parseOnnxBackendOptions } from './options.js';
 
 interface OutputPlan {
   /** Key in Features.taps (or 'logits'). */
@@ -54,7 +55,12 @@ function isFileModel(m: ModelSpec): m is FileModelSpec {
 export class OnnxBackend implements Backend {
   readonly name = 'onnx';
 
-  constructor(private readonly options: OnnxSessionOptions = {}) {}
+  private readonly options: OnnxSessionOptions;
+
+  /** Options are checked here too, so library callers get the same errors as workflows. */
+  constructor(options: OnnxSessionOptions = {}) {
+    this.options = parseOnnxBackendOptions(options as Record<string, unknown>);
+  }
 
   /**
    * What would run, without loading a model: the first requested provider shipped inside the npm

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Registry } from '@percept/core';
-import plugin from './index.js';
+import plugin, { OnnxBackend } from './index.js';
 
 describe('the onnx backend contribution', () => {
   const registry = new Registry([plugin]);
@@ -24,5 +24,8 @@ describe('the onnx backend contribution', () => {
     expect(() => c.create({ executionProviders: [] })).toThrow(/"executionProviders" must be a non-empty list/);
     expect(() => c.create({ intraOpNumThreads: 1.5 })).toThrow(/"intraOpNumThreads" must be a non-negative integer/);
     expect(() => c.create({ graphOptimizationLevel: 'max' })).toThrow(/"graphOptimizationLevel" must be one of disabled, basic, extended, layout, all/);
+    // Library callers constructing the backend directly get the same checks.
+    expect(() => new OnnxBackend({ threads: 2 } as never)).toThrow(/unknown option "threads"/);
+    expect(() => new OnnxBackend({ intraOpNumThreads: -1 })).toThrow(/"intraOpNumThreads" must be a non-negative integer/);
   });
 });
