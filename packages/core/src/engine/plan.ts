@@ -111,6 +111,8 @@ export function resolveCell(
 ): CellSpec {
   const { key, matrix } = step.cells[index];
   const label = key ? `${step.id}[${key}]` : step.id;
+  // The upstream cell each `matching` reference picked, by step: also this cell's only input from it.
+  const matched = new Map<string, UpstreamCell>();
   const outputOf = (stepId: string, output: string, pointer: string, matching: boolean): JsonValue => {
     const cells = upstream.get(stepId);
     const dep = plan.steps.find((s) => s.id === stepId);
@@ -123,7 +125,10 @@ export function resolveCell(
       }
       return cellToRun(c.outputs[output], c.dir);
     };
-    if (matching) return pick(matchingCells(dep, cells, matrix, `${label}: option ${pointer}`)[0]);
+    if (matching) {
+      if (!matched.has(stepId)) matched.set(stepId, matchingCell(dep, cells, matrix, `${label}: option ${pointer}`));
+      return pick(matched.get(stepId)!);
+    }
     // A matrix step's output is the list of its cells' values, in matrix order.
     return dep.cells[0].matrix ? cells.map(pick) : pick(cells[0]);
   };
@@ -143,10 +148,8 @@ export function resolveCell(
   }) as Record<string, JsonValue>;
   const options = checkOptions(step.contribution, resolved, `${plan.file}: step ${label}`);
   const inputs = step.deps.flatMap((d) => {
-    const cells = upstream.get(d) ?? [];
-    const dep = plan.steps.find((s) => s.id === d);
-    const used = step.matchedDeps?.includes(d) && dep ? matchingCells(dep, cells, matrix, label) : cells;
-    return used.map((c) => ({ step: d, cell: c.cell, hash: c.hash }));
+    const one = step.matchedDeps?.includes(d) ? matched.get(d) : undefined;
+    return (one ? [one] : upstream.get(d) ?? []).map((c) => ({ step: d, cell: c.cell, hash: c.hash }));
   });
   const cacheKey = hashJson({
     plugin: step.plugin.name,
@@ -160,10 +163,10 @@ export function resolveCell(
 }
 
 /**
- * The one cell of `dep` whose matrix agrees with `matrix` on every key both have (as a
- * one-element list); anything else is an error naming the values that were looked for.
+ * The one cell of `dep` whose matrix agrees with `matrix` on every key both have; anything else is
+ * an error naming the values that were looked for.
  */
-function matchingCells(dep: PlannedStep, cells: readonly UpstreamCell[], matrix: MatrixCell | null, where: string): UpstreamCell[] {
+function matchingCell(dep: PlannedStep, cells: readonly UpstreamCell[], matrix: MatrixCell | null, where: string): UpstreamCell {
   const ref = `\${steps.${dep.id}.matching…}`;
   if (!matrix || !dep.cells[0].matrix) throw new InputError(`${where}: ${ref} needs a matrix on both steps.`);
   const shared = Object.keys(dep.cells[0].matrix).filter((k) => Object.hasOwn(matrix, k));
@@ -172,7 +175,7 @@ function matchingCells(dep: PlannedStep, cells: readonly UpstreamCell[], matrix:
     const theirs = dep.cells[i].matrix!;
     return shared.every((k) => Object.hasOwn(theirs, k) && canonicalJson(theirs[k]) === canonicalJson(matrix[k]));
   });
-  if (found.length === 1) return found;
+  if (found.length === 1) return found[0];
   throw new InputError(found.length === 0
     ? `${where}: ${ref}: step "${dep.id}" has no cell with ${wanted.join(', ') || 'a shared matrix key'}.`
     : `${where}: ${ref}: ${found.length} cells of step "${dep.id}" have ${wanted.join(', ')}; add the matrix keys that tell them apart to this step.`);

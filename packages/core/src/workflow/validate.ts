@@ -225,13 +225,10 @@ function semanticChecks(
       });
     }
 
-    let keys: string[] | undefined;
+    const keys = matrixKeysOf(s.matrix);
     if (isPlainObject(s.matrix)) {
       const matrix = s.matrix as MatrixSpec;
       const axes = matrixAxes(matrix).map(([k]) => k);
-      const wellFormed = matrixAxes(matrix).every(([, v]) => Array.isArray(v) && v.length > 0)
-        && (matrix.include ?? []).every(isPlainObject) && (matrix.exclude ?? []).every(isPlainObject)
-        && (matrix.include === undefined || Array.isArray(matrix.include)) && (matrix.exclude === undefined || Array.isArray(matrix.exclude));
       if (Array.isArray(matrix.exclude)) {
         matrix.exclude.forEach((ex, i) => {
           if (!isPlainObject(ex)) return;
@@ -240,8 +237,7 @@ function semanticChecks(
           }
         });
       }
-      if (wellFormed) {
-        keys = matrixKeys(matrix);
+      if (keys) {
         if (expandMatrix(matrix).length === 0) add(`${base}/matrix`, 'emptyMatrix', 'semantic', 'the matrix expands to no cells (everything is excluded)');
       }
     }
@@ -292,12 +288,15 @@ function semanticChecks(
   }
 }
 
-/** The keys of a well-formed matrix, or undefined when there is none (or it is malformed). */
+/**
+ * The keys of a well-formed matrix (non-empty axis lists, include/exclude lists of objects), or
+ * undefined when there is none or it is malformed (the schema reports how).
+ */
 function matrixKeysOf(matrix: unknown): string[] | undefined {
   if (!isPlainObject(matrix)) return undefined;
   const m = matrix as MatrixSpec;
-  const wellFormed = matrixAxes(m).every(([, v]) => Array.isArray(v) && v.length > 0)
-    && (m.include === undefined || (Array.isArray(m.include) && m.include.every(isPlainObject)));
+  const listOfObjects = (v: unknown) => v === undefined || (Array.isArray(v) && v.every(isPlainObject));
+  const wellFormed = matrixAxes(m).every(([, v]) => Array.isArray(v) && v.length > 0) && listOfObjects(m.include) && listOfObjects(m.exclude);
   return wellFormed ? matrixKeys(m) : undefined;
 }
 
