@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImageBatch } from '@percept/core';
 import { sharedAssets } from '@percept/core/testing';
+import { seededRandom } from '@percept/metrics';
 import { JND_SUBSETS, VAL_SUBSETS, writeJndSubset, writeTwoAfcSubset, type JndPair, type TwoAfcTriplet } from '@percept/dataset-bapps';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -68,23 +69,11 @@ describe.skipIf(!built)('example workflows validate', () => {
 
 // ---- a BAPPS-layout fixture with known answers ----------------------------------------------------
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SIZE = 64;
 
 /** A smooth colourful patch: a few random sinusoids per channel. */
 function patch(seed: number): ImageBatch {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const waves = Array.from({ length: 3 }, () => Array.from({ length: 3 }, () => [r() * 0.3, r() * 0.3, r() * 6.28, 0.1 + 0.15 * r()]));
   const data = new Float32Array(SIZE * SIZE * 3);
   for (let y = 0; y < SIZE; y++) {
@@ -101,7 +90,7 @@ function patch(seed: number): ImageBatch {
 
 /** The patch plus Gaussian noise of standard deviation sigma, clipped to [0,1]. */
 function noisy(img: ImageBatch, sigma: number, seed: number): ImageBatch {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const data = new Float32Array(img.data.length);
   for (let i = 0; i < data.length; i++) {
     const g = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
