@@ -21,7 +21,7 @@ afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
 describe('backbone contributions', () => {
   it('registers every architecture, the resnet presets and the file backbones', () => {
     const names = registry.list('backbone').map((c) => c.name);
-    for (const n of ['alexnet', 'vgg16', 'squeezenet1_1', 'squeezenet1_0', 'resnet', 'resnet6', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'vit', 'onnx-file', 'tfjs-file']) {
+    for (const n of ['alexnet', 'vgg16', 'squeezenet1_1', 'squeezenet1_0', 'resnet', 'resnet2', 'resnet3', 'resnet4', 'resnet5', 'resnet6', 'resnet8', 'resnet10', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'vit', 'onnx-file', 'tfjs-file']) {
       expect(names).toContain(n);
     }
     expect(backbone('resnet6').description).toMatch(/PR #991/);
@@ -36,6 +36,23 @@ describe('backbone contributions', () => {
     expect(spec.weights.get('layer1.0.conv1.weight')!.shape).toEqual([16, 16, 3, 3]);
     const again = (await backbone('resnet6').build({ weights: 'random', seed: 3, width: 0.25, classes: 10 }, { baseDir: dir })) as IRModelSpec;
     expect(again.weights.get('fc.weight')!.data).toEqual(spec.weights.get('fc.weight')!.data);
+  });
+
+  it('builds the reduced-depth presets with only the taps they have, and names a bad "layers" for the generic resnet', async () => {
+    expect(backbone('resnet2').description).toMatch(/our reading.*Taps stem/s);
+    expect(backbone('resnet4').description).toMatch(/Taps layer1\.\.layer2: the 2 reduction stages it has \(16, 8 pixels/);
+    expect(backbone('resnet3').description).toMatch(/Taps layer1: the 1 reduction stage it has/);
+    const r2 = (await backbone('resnet2').build({ weights: 'random', seed: 1, width: 0.25, classes: 10 }, { baseDir: dir })) as IRModelSpec;
+    expect(Object.keys(r2.graph.taps)).toEqual(['stem']);
+    expect([...r2.weights.keys()].some((k) => k.startsWith('layer'))).toBe(false);
+    const r5 = (await backbone('resnet5').build({ weights: 'random', seed: 1 }, { baseDir: dir })) as IRModelSpec;
+    expect(Object.keys(r5.graph.taps)).toEqual(['layer1', 'layer2', 'layer3']);
+    await expect(backbone('resnet3').build({ taps: ['layer2'] }, { baseDir: dir })).rejects.toThrow(/unknown tap "layer2".*available: layer1/);
+    const two = (await backbone('resnet').build({ block: 'bottleneck', layers: [1, 1] }, { baseDir: dir })) as IRModelSpec;
+    expect(Object.keys(two.graph.taps)).toEqual(['layer1', 'layer2']);
+    await expect(backbone('resnet').build({ block: 'basic', layers: [] }, { baseDir: dir })).rejects.toThrow(/option "layers" is empty; .*preset "resnet2"/);
+    await expect(backbone('resnet').build({ block: 'basic', layers: [1, 1, 1, 1, 1] }, { baseDir: dir })).rejects.toThrow(/option "layers" has 5 entries, but a ResNet has at most 4 block groups/);
+    await expect(backbone('resnet').build({ block: 'bottleneck', layers: [0] }, { baseDir: dir })).rejects.toThrow(/"layers" may contain 0.*only with block "basic"/);
   });
 
   it('answers an unknown tap or option with did-you-mean', async () => {

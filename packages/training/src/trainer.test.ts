@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initTfjs, tf, compileGraph } from '@percept/backend-tfjs';
-import { imagenetNormalize, randomWeights, readWeights, loadWeightsStrict, resnet6, resnet, vit } from '@percept/backbones';
+import { imagenetNormalize, randomWeights, readWeights, loadWeightsStrict, resnet2, resnet3, resnet5, resnet6, resnet, vit } from '@percept/backbones';
 import { trainClassifier, defaultTrainConfig, type TrainConfig, type TrainIO } from './trainer.js';
 import { syntheticSource } from './testing-sources.js';
 import { checkpointPath } from './checkpoint.js';
@@ -134,6 +134,20 @@ describe('trainClassifier', () => {
     expect(noskip.nodes.some((n) => n.op === 'add')).toBe(false);
     const nr = await trainClassifier(cfg({ steps: 2, checkpointEvery: 2 }), io('noskip', { model: { graph: noskip, weights: randomWeights(noskip, 0), preprocessing: imagenetNormalize } }));
     expect(nr.checkpoints).toHaveLength(1);
+  });
+
+  it('trains the reduced-depth ResNet-2, -3 and -5 (stem only; 1 and 3 groups) and writes checkpoints that load strictly', async () => {
+    for (const [name, build] of [['resnet2', resnet2], ['resnet3', resnet3], ['resnet5', resnet5]] as const) {
+      const g = build({ width: 0.125, classes: 3 });
+      const weights = randomWeights(g, 0);
+      const res = await trainClassifier(cfg({ steps: 2, checkpointEvery: 2 }), io(name, { model: { graph: g, weights, preprocessing: imagenetNormalize } }));
+      expect(res.losses.every(Number.isFinite), name).toBe(true);
+      expect(res.checkpoints.map((c) => c.step)).toEqual([2]);
+      const trained = loadWeightsStrict(g, await readWeights(res.checkpoints[0].path));
+      expect(trained.size).toBe(weights.size);
+      // The step moved the stem conv (the only conv ResNet-2 has).
+      expect(Array.from(trained.get('conv1.weight')!.data)).not.toEqual(Array.from(weights.get('conv1.weight')!.data));
+    }
   });
 
   it('trains with seeded dropout inside the model (ViT encoder) and before the classifier: same seed, same losses; resumes exactly', async () => {

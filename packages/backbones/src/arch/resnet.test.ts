@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { sharedAssets } from '@percept/core/testing';
-import { resnet, resnet6, resnet18, resnet50, resnetPresets } from './resnet.js';
+import { resnet, resnet2, resnet3, resnet4, resnet5, resnet6, resnet8, resnet18, resnet50, resnetPresets } from './resnet.js';
+import { countParams } from '../graph/params.js';
 import { inferShapes } from '../graph/shapes.js';
 import { readSafetensors } from '../weights/safetensors.js';
 import { loadWeightsStrict } from '../weights/strict.js';
@@ -42,9 +43,53 @@ describe('resnet builder', () => {
     expect(g.params.some((p) => p.name.includes('downsample'))).toBe(false);
   });
 
+  it('builds the reduced-depth ResNet-2..5 as ResNet-6 cut after its first k groups, tapping the stages that exist', () => {
+    const stages = { layer1: [2, 64, 16, 16], layer2: [2, 128, 8, 8], layer3: [2, 256, 4, 4] };
+    expect(tapShapes(resnet2())).toEqual({ stem: [2, 64, 16, 16] });
+    expect(tapShapes(resnet3())).toEqual({ layer1: stages.layer1 });
+    expect(tapShapes(resnet4())).toEqual({ layer1: stages.layer1, layer2: stages.layer2 });
+    expect(tapShapes(resnet5())).toEqual(stages);
+    for (const [depth, build] of [[2, resnet2], [3, resnet3], [4, resnet4], [5, resnet5], [6, resnet6]] as const) {
+      const g = build({ classes: 10 });
+      const weightLayers = g.nodes.filter((n) => (n.op === 'conv2d' && !n.id.includes('downsample')) || n.op === 'dense');
+      expect(weightLayers, `resnet${depth}`).toHaveLength(depth);
+      expect(inferShapes(g, [2, 3, 64, 64]).get(g.logits!), `resnet${depth}`).toEqual([2, 10]);
+      expect(g.name).toBe(`resnet${depth}`);
+    }
+    // ResNet-2 has no groups, so nothing to skip: no add, no projection.
+    expect(resnet2().nodes.some((n) => n.op === 'add')).toBe(false);
+    expect(resnet2({ classes: 0 }).logits).toBeUndefined();
+    expect(resnet({ block: 'basic', layers: [] }).name).toBe('resnet-basic-stem');
+    expect(resnetPresets.resnet3.description).toMatch(/our reading/);
+  });
+
+  it('has the parameter counts of the same networks built in PyTorch (state_dict sizes without num_batches_tracked)', () => {
+    // Counted once with torch 1.13 from nn.Conv2d/BatchNorm2d/Linear modules laid out as in the module comment.
+    expect(countParams(resnet2())).toBe(74_664);
+    expect(countParams(resnet3())).toBe(116_136);
+    expect(countParams(resnet4())).toBe(263_080);
+    expect(countParams(resnet5())).toBe(720_808);
+    expect(countParams(resnet6())).toBe(2_291_624);
+    expect(countParams(resnet2({ width: 0.25, classes: 10 }))).toBe(2_586);
+    expect(countParams(resnet3({ width: 0.25, classes: 10 }))).toBe(5_274);
+    expect(countParams(resnet5({ width: 0.25, classes: 10 }))).toBe(32_122);
+    expect(countParams(resnet6({ width: 0.25, classes: 10 }))).toBe(115_706);
+  });
+
+  it('builds ResNet-8 as basic [1, 1, 0, 0] with all four stages', () => {
+    const g = resnet8();
+    expect(g.params.map((p) => p.name)).toEqual(resnet({ block: 'basic', layers: [1, 1, 0, 0] }).params.map((p) => p.name));
+    expect(tapShapes(g)).toEqual({ layer1: [2, 64, 16, 16], layer2: [2, 128, 8, 8], layer3: [2, 256, 4, 4], layer4: [2, 512, 2, 2] });
+    const convs = g.nodes.filter((n) => (n.op === 'conv2d' && !n.id.includes('downsample')) || n.op === 'dense');
+    expect(convs).toHaveLength(8);
+  });
+
   it('rejects bad options naming the option', () => {
-    expect(() => resnet({ block: 'basic', layers: [1, 1, 1] })).toThrow(/"layers" must be 4/);
+    expect(() => resnet({ block: 'basic', layers: [1, 1, 1, 1, 1] })).toThrow(/"layers" must be 0 to 4 non-negative integers.*\[1,1,1,1,1\]/);
+    expect(() => resnet({ block: 'basic', layers: [1, -1] })).toThrow(/"layers" must be 0 to 4/);
+    expect(() => resnet({ block: 'basic', layers: 4 as unknown as number[] })).toThrow(/"layers" must be 0 to 4/);
     expect(() => resnet({ block: 'bottleneck', layers: [0, 0, 0, 0] })).toThrow(/only with block "basic"/);
+    expect(() => resnet({ block: 'bottleneck', layers: [3, 0] })).toThrow(/only with block "basic"/);
     expect(() => resnet({ block: 'wide' as 'basic', layers: [1, 1, 1, 1] })).toThrow(/"block"/);
   });
 

@@ -11,6 +11,16 @@
  * Weight layers: stem conv + 4 convs + fc = 6. Here a `layers` entry of 0 means exactly that group
  * (basic blocks only); parameter names follow torchvision (`layerX.0.conv1`, `layerX.0.bn1`,
  * `layerX.0.downsample.0/1`). At 64×64 input the groups give 16×16×64, 8×8×128, 4×4×256, 2×2×512.
+ *
+ * Fewer groups: `layers` may list 0 to 4 groups; the network keeps the first ones, in order, and
+ * the head pools whatever the last group gives. Kumar et al. Fig. 4 has "ResNet, reduced depth"
+ * down to depth 2 but never defines ResNet-2…5; OUR reading (not the paper's) counts depth the way
+ * ResNet-6 does and removes its groups from the deep end: ResNet-(2+k) = ResNet-6's stem + its
+ * first k single-conv groups + fc, i.e. `layers` = k zeros. ResNet-5 = [0, 0, 0] (taps layer1..3),
+ * ResNet-4 = [0, 0], ResNet-3 = [0] (tap layer1), ResNet-2 = [] (stem conv + fc). A network without
+ * groups taps `stem`: the max-pool output that feeds the head (stem width channels, 4× downsampled,
+ * 16×16 at 64×64, the same scale as layer1). ResNet-8 = basic [1, 1, 0, 0] (stem + 2 + 2 + 1 + 1
+ * convs + fc) and ResNet-10 = basic [1, 1, 1, 1] are likewise our choices.
  */
 import { InputError } from '@percept/core';
 import type { IRGraph } from '../ir.js';
@@ -20,7 +30,10 @@ export type ResNetBlock = 'basic' | 'bottleneck';
 
 export interface ResNetOptions {
   block: ResNetBlock;
-  /** Blocks per group (4 groups). 0 = a single-conv projection block (ResNet-6's groups; basic only). */
+  /**
+   * Blocks per group, for the first 0 to 4 groups (the rest are left out). 0 = a single-conv
+   * projection block (ResNet-6's groups; basic only). [] = stem + head only (our ResNet-2).
+   */
   layers: readonly number[];
   /** Multiplier on the base widths 64 (stem and group 1), 128, 256, 512. Default 1. */
   width?: number;
@@ -47,8 +60,8 @@ export function resnet(opts: ResNetOptions): IRGraph {
   const classes = opts.classes ?? 1000;
   const skip = opts.skip ?? true;
   if (block !== 'basic' && block !== 'bottleneck') throw new InputError(`resnet: option "block" must be "basic" or "bottleneck", got ${JSON.stringify(block)}`);
-  if (!Array.isArray(layers) || layers.length !== 4 || layers.some((n) => !Number.isInteger(n) || n < 0)) {
-    throw new InputError(`resnet: option "layers" must be 4 non-negative integers (blocks per group), got ${JSON.stringify(layers)}`);
+  if (!Array.isArray(layers) || layers.length > 4 || layers.some((n) => !Number.isInteger(n) || n < 0)) {
+    throw new InputError(`resnet: option "layers" must be 0 to 4 non-negative integers (blocks per group, for the first groups), got ${JSON.stringify(layers)}`);
   }
   if (block === 'bottleneck' && layers.some((n) => n === 0)) {
     throw new InputError('resnet: option "layers" may contain 0 (a single-conv projection group, as in ResNet-6) only with block "basic"');
@@ -58,7 +71,7 @@ export function resnet(opts: ResNetOptions): IRGraph {
   if (opts.stem !== undefined && opts.stem !== 'imagenet') throw new InputError(`resnet: option "stem" must be "imagenet", got ${JSON.stringify(opts.stem)}`);
 
   const expansion = block === 'bottleneck' ? 4 : 1;
-  const name = opts.name ?? `resnet-${block}-${layers.join('')}${width !== 1 ? `-w${width}` : ''}${skip ? '' : '-noskip'}`;
+  const name = opts.name ?? `resnet-${block}-${layers.length > 0 ? layers.join('') : 'stem'}${width !== 1 ? `-w${width}` : ''}${skip ? '' : '-noskip'}`;
   const g = new GraphBuilder(name);
 
   const stemWidth = scaled(64, width);
@@ -67,8 +80,11 @@ export function resnet(opts: ResNetOptions): IRGraph {
   x = g.relu('relu', x);
   x = g.maxpool('maxpool', x, { kernel: 3, stride: 2, pad: 1 });
   let inplanes = stemWidth;
+  if (layers.length === 0) {
+    g.tap('stem', x, `stem output: the max-pool after conv1/bn1/relu (${stemWidth} channels, 4× downsampled: 16×16 at 64×64); the only reduction stage of a network without block groups`);
+  }
 
-  for (let gi = 0; gi < 4; gi++) {
+  for (let gi = 0; gi < layers.length; gi++) {
     const planes = scaled(BASE_WIDTHS[gi], width);
     const stride = gi === 0 ? 1 : 2;
     const group = `layer${gi + 1}`;
@@ -154,6 +170,31 @@ export const resnetPresets: Readonly<Record<string, ResNetPreset>> = {
     description: 'ResNet-6 (Kumar et al. 2022, tensorflow/tpu PR #991): stem conv, then 4 groups of ONE block each holding a single 3×3 conv + BN with a 1×1 projection shortcut, then fc — 6 weight layers',
     options: { block: 'basic', layers: [0, 0, 0, 0] },
   },
+  resnet2: {
+    name: 'resnet2',
+    description: 'ResNet-2, reduced depth (our reading; Kumar et al. do not define it): ResNet-6\'s stem conv (+ BN, ReLU, max-pool) straight into fc, no block groups — 2 weight layers; taps the stem output',
+    options: { block: 'basic', layers: [] },
+  },
+  resnet3: {
+    name: 'resnet3',
+    description: 'ResNet-3, reduced depth (our reading; Kumar et al. do not define it): ResNet-6\'s stem conv and its first single-conv projection group (layers [0]), then fc — 3 weight layers',
+    options: { block: 'basic', layers: [0] },
+  },
+  resnet4: {
+    name: 'resnet4',
+    description: 'ResNet-4, reduced depth (our reading; Kumar et al. do not define it): ResNet-6\'s stem conv and its first 2 single-conv projection groups (layers [0, 0]), then fc — 4 weight layers',
+    options: { block: 'basic', layers: [0, 0] },
+  },
+  resnet5: {
+    name: 'resnet5',
+    description: 'ResNet-5, reduced depth (our reading; Kumar et al. do not define it): ResNet-6\'s stem conv and its first 3 single-conv projection groups (layers [0, 0, 0]), then fc — 5 weight layers',
+    options: { block: 'basic', layers: [0, 0, 0] },
+  },
+  resnet8: {
+    name: 'resnet8',
+    description: 'ResNet-8, reduced depth (our layout; Kumar et al. do not define it): basic blocks [1, 1, 0, 0] — stem conv, 2 + 2 convs in groups 1-2, one single-conv projection group each in 3-4, fc',
+    options: { block: 'basic', layers: [1, 1, 0, 0] },
+  },
   resnet10: { name: 'resnet10', description: 'ResNet-10: basic blocks [1, 1, 1, 1] (Kumar\'s "reduced depth"; presumed layout)', options: { block: 'basic', layers: [1, 1, 1, 1] } },
   resnet18: { name: 'resnet18', description: 'torchvision ResNet-18: basic blocks [2, 2, 2, 2]', options: { block: 'basic', layers: [2, 2, 2, 2] } },
   resnet34: { name: 'resnet34', description: 'torchvision ResNet-34: basic blocks [3, 4, 6, 3]', options: { block: 'basic', layers: [3, 4, 6, 3] } },
@@ -165,6 +206,11 @@ export const resnetPresets: Readonly<Record<string, ResNetPreset>> = {
 
 type Knobs = Pick<ResNetOptions, 'classes' | 'width' | 'skip'>;
 export const resnet6 = (o: Knobs = {}): IRGraph => resnet({ ...resnetPresets.resnet6.options, name: 'resnet6', ...o });
+export const resnet2 = (o: Knobs = {}): IRGraph => resnet({ ...resnetPresets.resnet2.options, name: 'resnet2', ...o });
+export const resnet3 = (o: Knobs = {}): IRGraph => resnet({ ...resnetPresets.resnet3.options, name: 'resnet3', ...o });
+export const resnet4 = (o: Knobs = {}): IRGraph => resnet({ ...resnetPresets.resnet4.options, name: 'resnet4', ...o });
+export const resnet5 = (o: Knobs = {}): IRGraph => resnet({ ...resnetPresets.resnet5.options, name: 'resnet5', ...o });
+export const resnet8 = (o: Knobs = {}): IRGraph => resnet({ ...resnetPresets.resnet8.options, name: 'resnet8', ...o });
 export const resnet10 = (o: Knobs = {}): IRGraph => resnet({ ...resnetPresets.resnet10.options, name: 'resnet10', ...o });
 export const resnet18 = (o: Knobs = {}): IRGraph => resnet({ ...resnetPresets.resnet18.options, name: 'resnet18', ...o });
 export const resnet34 = (o: Knobs = {}): IRGraph => resnet({ ...resnetPresets.resnet34.options, name: 'resnet34', ...o });

@@ -87,18 +87,33 @@ const resnetKnobs = {
   skip: { type: 'boolean', default: true, description: 'false removes every identity and projection shortcut (Kumar §8.5).' },
 } as const;
 const RESNET_TAPS = 'Taps layer1..layer4: the 4 reduction stages (16, 8, 4, 2 pixels at 64×64), after each group\'s final ReLU; logits from fc. Default preprocessing: ImageNet mean/std at any size.';
+/** The taps sentence for a preset with fewer than 4 groups (reduced-depth ResNets). */
+function resnetTapsNote(groups: number): string {
+  if (groups === 4) return RESNET_TAPS;
+  const sizes = [16, 8, 4, 2].slice(0, groups).join(', ');
+  const taps = groups === 0
+    ? 'Taps stem: the max-pool output (16 pixels at 64×64), the only reduction stage'
+    : `Taps ${groups === 1 ? 'layer1' : `layer1..layer${groups}`}: the ${groups} reduction stage${groups === 1 ? '' : 's'} it has (${sizes} pixels at 64×64), after each group's final ReLU`;
+  return `${taps}; logits from fc. Default preprocessing: ImageNet mean/std at any size.`;
+}
 
 const resnetContribution = irBackbone({
   name: 'resnet',
   description: `torchvision ResNet v1 with configurable block, depth, width and skips. ${RESNET_TAPS}`,
   archProperties: {
     block: { enum: ['basic', 'bottleneck'], description: 'Residual block type.' },
-    layers: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 4, maxItems: 4, description: 'Blocks per group; 0 = one single-conv projection block (ResNet-6\'s groups, basic only).' },
+    layers: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1, maxItems: 4, description: 'Blocks per group for the first 1 to 4 groups (fewer entries = fewer groups, fewer taps); 0 = one single-conv projection block (ResNet-6\'s groups, basic only). The stem-only network is the preset "resnet2".' },
     ...resnetKnobs,
     stem: { enum: ['imagenet'], default: 'imagenet', description: '7×7/2 conv, BN, ReLU, 3×3/2 max-pool.' },
   },
   graph: (o) => {
     if (o.block === undefined || o.layers === undefined) throw new InputError('backbone "resnet": options "block" and "layers" are required (or use a preset such as "resnet18")');
+    if (Array.isArray(o.layers) && o.layers.length === 0) {
+      throw new InputError('backbone "resnet": option "layers" is empty; give blocks for 1 to 4 groups (e.g. [0] for ResNet-3), or use the preset "resnet2" for the stem-only network');
+    }
+    if (Array.isArray(o.layers) && o.layers.length > 4) {
+      throw new InputError(`backbone "resnet": option "layers" has ${o.layers.length} entries, but a ResNet has at most 4 block groups; got ${JSON.stringify(o.layers)}`);
+    }
     return resnet({
       block: o.block as ResNetBlock, layers: o.layers as number[], width: num(o, 'width', 1), classes: int(o, 'classes', 1000), skip: bool(o, 'skip', true),
       stem: (o.stem as 'imagenet' | undefined) ?? 'imagenet',
@@ -109,7 +124,7 @@ const resnetContribution = irBackbone({
 
 const resnetPresetContributions = Object.values(resnetPresets).map((preset) => irBackbone({
   name: preset.name,
-  description: `${preset.description}. ${RESNET_TAPS}`,
+  description: `${preset.description}. ${resnetTapsNote(preset.options.layers.length)}`,
   archProperties: { ...resnetKnobs },
   graph: (o) => resnet({ ...preset.options, name: preset.name, width: num(o, 'width', 1), classes: int(o, 'classes', 1000), skip: bool(o, 'skip', true) }),
   preprocessing: () => imagenetNormalize,
