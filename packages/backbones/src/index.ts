@@ -7,6 +7,7 @@ export * from './arch/alexnet.js';
 export * from './arch/vgg.js';
 export * from './arch/squeezenet.js';
 export * from './arch/vit.js';
+export * from './arch/efficientnet.js';
 export type { WeightFile, WeightFormat } from './weights/types.js';
 export { halfToFloat, type DType } from './weights/dtypes.js';
 export { readSafetensors, parseSafetensors, writeSafetensors } from './weights/safetensors.js';

@@ -40,7 +40,8 @@ export interface BatchNormNode {
   momentum: number;
 }
 
-export interface ActivationNode { op: 'relu' | 'gelu' }
+/** Element-wise activations. `silu` is x·σ(x) (torch.nn.SiLU, "swish"); `sigmoid` is σ(x) = 1/(1+e^−x). */
+export interface ActivationNode { op: 'relu' | 'gelu' | 'silu' | 'sigmoid' }
 
 export interface PoolNode {
   op: 'maxpool' | 'avgpool';
@@ -56,6 +57,11 @@ export interface PoolNode {
 export interface GlobalPoolNode { op: 'globalavgpool' }
 
 export interface AddNode { op: 'add' }
+/**
+ * Element-wise product of two tensors of the same rank whose axes agree or are 1 in one of them
+ * (broadcasting), e.g. squeeze-and-excitation's [N, C, 1, 1] scale times its [N, C, H, W] input.
+ */
+export interface MulNode { op: 'mul' }
 /** Concatenation along the channel axis (axis 1 in NCHW). */
 export interface ConcatNode { op: 'concat' }
 
@@ -115,10 +121,17 @@ export interface TokenNode { op: 'token'; index: number }
 /** Dropout: active only when a backend compiles for training. */
 export interface DropoutNode { op: 'dropout'; rate: number }
 
+/**
+ * Stochastic depth, torchvision.ops.StochasticDepth(rate, "row"): in a training-mode run each sample
+ * of the batch is zeroed with probability `rate`, else scaled by 1/(1−rate); the identity otherwise.
+ * Sits on a residual branch just before its add.
+ */
+export interface StochasticDepthNode { op: 'stochasticdepth'; rate: number }
+
 export type IROp =
   | ConvNode | BatchNormNode | ActivationNode | PoolNode | GlobalPoolNode | AddNode | ConcatNode
   | DenseNode | FlattenNode | LayerNormNode | AttentionNode | PatchEmbedNode | ClassTokenNode
-  | PosEmbedNode | TokenNode | DropoutNode;
+  | PosEmbedNode | TokenNode | DropoutNode | MulNode | StochasticDepthNode;
 
 export type IRNode = IROp & {
   /** Unique node id; also the name of its output tensor. */

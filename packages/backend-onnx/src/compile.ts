@@ -227,6 +227,22 @@ class IRCompiler {
         this.set(node, id, this.inRank(node));
         return;
       }
+      case 'sigmoid':
+        b.node('Sigmoid', [this.in(node, 0)], [id]);
+        this.set(node, id, this.inRank(node));
+        return;
+      case 'silu': {
+        // Opset 17 has no SiLU/Swish: x·σ(x), as torch.nn.SiLU computes it.
+        const x = this.in(node, 0);
+        b.node('Mul', [x, b.op('Sigmoid', [x], `${id}/sigmoid`)], [id]);
+        this.set(node, id, this.inRank(node));
+        return;
+      }
+      case 'mul':
+        // ONNX Mul broadcasts numpy-style, so SE's [N, C, 1, 1] scale needs no expand.
+        b.node('Mul', [this.in(node, 0), this.in(node, 1)], [id]);
+        this.set(node, id, Math.max(this.inRank(node, 0), this.inRank(node, 1)));
+        return;
       case 'maxpool':
       case 'avgpool': {
         const attrs: Record<string, number | number[]> = {
@@ -300,7 +316,8 @@ class IRCompiler {
         this.set(node, id, 2);
         return;
       case 'dropout':
-        // Inference graph: dropout is the identity.
+      case 'stochasticdepth':
+        // Inference graph: dropout and stochastic depth are the identity.
         b.node('Identity', [this.in(node, 0)], [id]);
         this.set(node, id, this.inRank(node));
         return;

@@ -5,8 +5,9 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { sharedAssets } from '@percept/core/testing';
 import { imageBatch, type FeatureExtractor } from '@percept/core';
+import { fileURLToPath } from 'node:url';
 import {
-  loadWeightsStrict, readSafetensors, resnet, vit,
+  efficientnet, loadWeightsStrict, readSafetensors, resnet, vit,
   type IRGraph, type IRModelSpec, type Preprocessing, type WeightTensor,
 } from '@percept/backbones';
 import { OnnxBackend } from './backend.js';
@@ -79,4 +80,34 @@ describe.skipIf(!assets.available)('parity with torchvision reference outputs', 
       expect(extractor.info()).toMatchObject({ engine: 'onnxruntime-node', provider: 'cpu', threads: 1 });
     });
   }
+});
+
+/**
+ * EfficientNet against torchvision: the reduced B0 (width 0.1, depth 0.5, 10 classes) that
+ * packages/backbones/src/__fixtures__/efficientnet_reference.py writes, with its random weights,
+ * batch-norm statistics and biases, its 2×3×48×48 input and torchvision's eval-mode outputs. The
+ * fixture is committed, so this runs everywhere.
+ */
+describe('parity with torchvision EfficientNet (committed fixture)', () => {
+  it('reduction2..reduction5 (features.2, .3, .5, .7) and the logits within 1e-4 of PyTorch', async () => {
+    const path = fileURLToPath(new URL('../../backbones/src/__fixtures__/efficientnet-reference.safetensors', import.meta.url));
+    const ref = await readSafetensors(path);
+    const graph = efficientnet({ width: 0.1, depth: 0.5, classes: 10 });
+    const weights = loadWeightsStrict(graph, ref, { ignore: ['input', 'expected.'] });
+    const spec: IRModelSpec = {
+      kind: 'ir', name: graph.name, graph, weights, preprocessing: { ...identity, size: null }, provenance: { source: 'file', path },
+    };
+    const tapToExpected = { reduction2: 'features.2', reduction3: 'features.3', reduction4: 'features.5', reduction5: 'features.7' };
+    const extractor = await new OnnxBackend({ intraOpNumThreads: 1 }).load(spec, { taps: Object.keys(tapToExpected), logits: true });
+    open.push(extractor);
+    const features = await extractor.extract(nchwToNhwc(ref.tensors.get('input')!));
+    for (const [tap, key] of Object.entries(tapToExpected)) {
+      const expected = ref.tensors.get(`expected.${key}`)!;
+      expect(features.taps[tap].shape, tap).toEqual(expected.shape);
+      expect(relativeError(features.taps[tap].data, expected.data), tap).toBeLessThanOrEqual(1e-4);
+    }
+    const logits = ref.tensors.get('expected.logits')!;
+    expect(features.logits?.shape).toEqual(logits.shape);
+    expect(relativeError(features.logits!.data, logits.data)).toBeLessThanOrEqual(1e-4);
+  });
 });

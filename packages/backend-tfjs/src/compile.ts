@@ -14,7 +14,8 @@ import { conv2d } from './ops/conv.js';
 import { globalAvgPool, pool2d } from './ops/pool.js';
 import { batchNormInference, batchNormTraining } from './ops/batchnorm.js';
 import { dense, gelu, layerNorm, selfAttention } from './ops/transformer.js';
-import { seededDropout, type DropoutSeed } from './ops/dropout.js';
+import { silu } from './ops/activation.js';
+import { seededDropout, seededStochasticDepth, type DropoutSeed } from './ops/dropout.js';
 import { SeededRandom } from '@percept/backbones';
 
 export interface CompileOptions {
@@ -40,8 +41,9 @@ export interface RunOptions {
   /**
    * Seeds the dropout masks of a training-mode run: dropout node n draws its mask from
    * SeededRandom(seed, `${stream}:${n.id}`), so a run is reproducible and resumable (a trainer
-   * passes its run seed and a stream naming the step). Required when a training-mode run meets a
-   * dropout node with rate > 0; ignored outside training mode, where dropout is the identity.
+   * passes its run seed and a stream naming the step). Stochastic-depth nodes draw their per-sample
+   * masks the same way. Required when a training-mode run meets a dropout or stochastic-depth node
+   * with rate > 0; ignored outside training mode, where both are the identity.
    */
   dropoutSeed?: DropoutSeed;
 }
@@ -185,6 +187,7 @@ function validateGraph(graph: IRGraph): void {
 }
 
 function expectedArity(node: IRNode): number | undefined {
+  if (node.op === 'mul') return 2;
   return node.op === 'add' || node.op === 'concat' ? undefined : 1;
 }
 
@@ -284,6 +287,14 @@ class Compiled implements CompiledModel {
         return tf.relu(x);
       case 'gelu':
         return gelu(x);
+      case 'silu':
+        return silu(x);
+      case 'sigmoid':
+        return tf.sigmoid(x);
+      case 'mul':
+        // Broadcasts size-1 axes (SE's [N, 1, 1, C] scale against [N, H, W, C]); NCHW→NHWC permutes
+        // both operands alike, so what broadcasts in the IR broadcasts here.
+        return tf.mul(x, args[1]);
       case 'maxpool':
       case 'avgpool':
         return pool2d(expectRank(x, 4, node), node);
@@ -344,6 +355,14 @@ class Compiled implements CompiledModel {
           });
         }
         return seededDropout(x, node.rate, new SeededRandom(dropoutSeed.seed, `${dropoutSeed.stream}:${node.id}`));
+      case 'stochasticdepth':
+        if (!train || node.rate <= 0) return tf.clone(x);
+        if (!dropoutSeed) {
+          throw new InputError(`model "${this.graph.name}": stochastic-depth node "${node.id}" (rate ${node.rate}) is active in a training-mode run, but the run has no "dropoutSeed"`, {
+            hint: 'pass run options { training: true, dropoutSeed: { seed, stream } } (e.g. the run seed and the step) so the masks are reproducible',
+          });
+        }
+        return seededStochasticDepth(x, node.rate, new SeededRandom(dropoutSeed.seed, `${dropoutSeed.stream}:${node.id}`));
       default: {
         const never: never = node;
         throw new InputError(`model "${this.graph.name}": unsupported op "${(never as IRNode).op}"`);

@@ -6,7 +6,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sharedAssets } from '@percept/core/testing';
 import { imageBatch } from '@percept/core';
-import { loadWeightsStrict, readSafetensors, resnet, vit, type IRGraph, type IRModelSpec, type Preprocessing, type WeightFile } from '@percept/backbones';
+import { fileURLToPath } from 'node:url';
+import { efficientnet, loadWeightsStrict, readSafetensors, resnet, vit, type IRGraph, type IRModelSpec, type Preprocessing, type WeightFile } from '@percept/backbones';
 import { TfjsBackend } from './backend.js';
 import { nchwToNhwc, nhwcToNchw, relMaxError } from './__fixtures__/naive.js';
 
@@ -42,9 +43,9 @@ function graphFor(file: WeightFile): IRGraph {
   throw new Error(`unrecognised architecture in __metadata__: ${arch}`);
 }
 
-async function checkParity(fileName: string, tapToExpected: Record<string, string>, engine: 'wasm' | 'cpu' = 'wasm'): Promise<void> {
-  const file = await readSafetensors(assets.refPath(fileName));
-  const graph = graphFor(file);
+async function checkParity(fileName: string, tapToExpected: Record<string, string>, engine: 'wasm' | 'cpu' = 'wasm', graphOf = graphFor): Promise<void> {
+  const file = await readSafetensors(fileName.includes('/') ? fileName : assets.refPath(fileName));
+  const graph = graphOf(file);
   const weights = loadWeightsStrict(graph, file, { ignore: ['input', 'expected.'] });
   const spec: IRModelSpec = { kind: 'ir', name: graph.name, graph, weights, preprocessing: identity, provenance: { source: 'file', path: fileName } };
   const backend = new TfjsBackend({ engine });
@@ -91,4 +92,26 @@ describe.skipIf(!assets.available)('parity with PyTorch on the wasm engine', () 
       block3: 'expected.encoder.layers.encoder_layer_2',
     });
   });
+});
+
+/**
+ * EfficientNet against torchvision: the reduced B0 (width 0.1, depth 0.5, 10 classes) that
+ * packages/backbones/src/__fixtures__/efficientnet_reference.py writes (random weights, batch-norm
+ * statistics and biases; 2×3×48×48 input; eval-mode outputs). Committed, so it runs everywhere; on
+ * cpu too, the engine training uses (depthwise conv, SiLU, sigmoid, the SE multiply).
+ */
+describe('parity with torchvision EfficientNet (committed fixture)', () => {
+  const fixture = fileURLToPath(new URL('../../backbones/src/__fixtures__/efficientnet-reference.safetensors', import.meta.url));
+  const taps = {
+    reduction2: 'expected.features.2', reduction3: 'expected.features.3', reduction4: 'expected.features.5', reduction5: 'expected.features.7',
+  };
+  const graphOf = (file: WeightFile) => {
+    expect(file.metadata.architecture).toContain('width_mult=0.1, depth_mult=0.5');
+    return efficientnet({ width: 0.1, depth: 0.5, classes: 10 });
+  };
+  for (const engine of ['wasm', 'cpu'] as const) {
+    it(`${engine}: reduction2..reduction5 (features.2, .3, .5, .7) and logits`, async () => {
+      await checkParity(fixture, taps, engine, graphOf);
+    });
+  }
 });

@@ -63,7 +63,10 @@ export class GraphBuilder {
 
   relu(id: string, x: string): string { return this.push(id, [x], { op: 'relu' }); }
   gelu(id: string, x: string): string { return this.push(id, [x], { op: 'gelu' }); }
+  silu(id: string, x: string): string { return this.push(id, [x], { op: 'silu' }); }
+  sigmoid(id: string, x: string): string { return this.push(id, [x], { op: 'sigmoid' }); }
   dropout(id: string, x: string, rate: number): string { return this.push(id, [x], { op: 'dropout', rate }); }
+  stochasticDepth(id: string, x: string, rate: number): string { return this.push(id, [x], { op: 'stochasticdepth', rate }); }
 
   maxpool(id: string, x: string, o: PoolOptions): string {
     return this.push(id, [x], { op: 'maxpool', kernel: pair(o.kernel), stride: pair(o.stride ?? o.kernel), pads: pads(o.pad ?? 0), ceil: o.ceil ?? false });
@@ -78,6 +81,8 @@ export class GraphBuilder {
 
   globalAvgPool(id: string, x: string): string { return this.push(id, [x], { op: 'globalavgpool' }); }
   add(id: string, xs: readonly string[]): string { return this.push(id, xs, { op: 'add' }); }
+  /** Element-wise product with broadcasting of size-1 axes (e.g. a [N, C, 1, 1] scale). */
+  mul(id: string, a: string, b: string): string { return this.push(id, [a, b], { op: 'mul' }); }
   concat(id: string, xs: readonly string[]): string { return this.push(id, xs, { op: 'concat' }); }
   flatten(id: string, x: string): string { return this.push(id, [x], { op: 'flatten' }); }
 

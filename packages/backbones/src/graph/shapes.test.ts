@@ -41,6 +41,25 @@ describe('inferShapes', () => {
   });
 });
 
+describe('mul and stochastic depth', () => {
+  it('broadcast size-1 axes (a squeeze-excitation scale) and name mismatches', () => {
+    const g = new GraphBuilder('se');
+    const x = g.conv('x', 'input', { in: 3, out: 4, kernel: 1 });
+    const s = g.sigmoid('gate', g.conv('fc', g.globalAvgPool('gap', x), { in: 4, out: 4, kernel: 1 }));
+    g.stochasticDepth('sd', g.mul('scaled', s, g.silu('act', x)), 0.25);
+    const shapes = inferShapes(g.build(), [2, 3, 5, 6]);
+    expect(shapes.get('gate')).toEqual([2, 4, 1, 1]);
+    expect(shapes.get('scaled')).toEqual([2, 4, 5, 6]);
+    expect(shapes.get('sd')).toEqual([2, 4, 5, 6]);
+    const bad = new GraphBuilder('bad');
+    bad.mul('m', bad.conv('a', 'input', { in: 3, out: 4, kernel: 1 }), bad.conv('b', 'input', { in: 3, out: 2, kernel: 1 }));
+    expect(() => inferShapes(bad.build(), [1, 3, 2, 2])).toThrow(/node "m" \(mul\): multiplies "a" \[1, 4, 2, 2\] and "b" \[1, 2, 2, 2\]: shapes must have the same rank/);
+    const rate = new GraphBuilder('rate');
+    rate.stochasticDepth('sd', 'input', 1);
+    expect(() => inferShapes(rate.build(), [1, 3, 2, 2])).toThrow(/node "sd" \(stochasticdepth\): rate must be in \[0, 1\), got 1/);
+  });
+});
+
 describe('validateGraph', () => {
   it('lists out-of-order inputs, unknown taps and param mismatches', () => {
     const bad: IRGraph = {

@@ -54,8 +54,20 @@ function outputShape(graph: IRGraph, node: IRNode, ins: Shape[]): Shape {
       return x;
     case 'relu':
     case 'gelu':
+    case 'silu':
+    case 'sigmoid':
     case 'dropout':
       return x;
+    case 'stochasticdepth':
+      if (!(node.rate >= 0 && node.rate < 1)) fail(graph, node, `rate must be in [0, 1), got ${node.rate}`);
+      return x;
+    case 'mul': {
+      const y = ins[1];
+      if (y.length !== x.length || x.some((d, i) => d !== y[i] && d !== 1 && y[i] !== 1)) {
+        fail(graph, node, `multiplies "${node.inputs[0]}" [${x.join(', ')}] and "${node.inputs[1]}" [${y.join(', ')}]: shapes must have the same rank and agree on every axis where neither is 1`);
+      }
+      return x.map((d, i) => Math.max(d, y[i]));
+    }
     case 'maxpool':
     case 'avgpool': {
       expectRank(graph, node, x, 4, 'NCHW');
@@ -130,6 +142,7 @@ function outputShape(graph: IRGraph, node: IRNode, ins: Shape[]): Shape {
 /** How many inputs each op takes: [min, max]. */
 function arity(node: IRNode): [number, number] {
   if (node.op === 'add') return [2, Infinity];
+  if (node.op === 'mul') return [2, 2];
   if (node.op === 'concat') return [1, Infinity];
   return [1, 1];
 }
