@@ -99,7 +99,7 @@ function resnetTapsNote(groups: number): string {
 
 const resnetContribution = irBackbone({
   name: 'resnet',
-  description: `torchvision ResNet v1 with configurable block, depth, width and skips. ${RESNET_TAPS}`,
+  description: `torchvision ResNet v1 with configurable block, depth (1 to 4 block groups), width and skips. ${RESNET_TAPS} With fewer than 4 groups, only their taps exist.`,
   archProperties: {
     block: { enum: ['basic', 'bottleneck'], description: 'Residual block type.' },
     layers: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1, maxItems: 4, description: 'Blocks per group for the first 1 to 4 groups (fewer entries = fewer groups, fewer taps); 0 = one single-conv projection block (ResNet-6\'s groups, basic only). The stem-only network is the preset "resnet2".' },
