@@ -55,6 +55,28 @@ describe('backbone contributions', () => {
     await expect(backbone('resnet').build({ block: 'bottleneck', layers: [0] }, { baseDir: dir })).rejects.toThrow(/"layers" may contain 0.*only with block "basic"/);
   });
 
+  it('builds EfficientNet B0-B7 and the generic efficientnet with the paper\'s four reduction taps', async () => {
+    const names = registry.list('backbone').map((c) => c.name);
+    for (let i = 0; i <= 7; i++) expect(names).toContain(`efficientnet_b${i}`);
+    expect(names).toContain('efficientnet');
+    expect(backbone('efficientnet_b5').description).toMatch(/width 1\.6, depth 2\.2, classifier dropout 0\.4, batch norm eps 1e-3.*Taps reduction2\.\.reduction5.*features\.2, \.3, \.5 and \.7/);
+    const b5 = (await backbone('efficientnet_b5').build({ weights: 'random', seed: 2, classes: 0, taps: ['reduction5', 'reduction3'] }, { baseDir: dir })) as IRModelSpec;
+    expect(Object.keys(b5.graph.taps)).toEqual(['reduction3', 'reduction5']);
+    expect(b5.graph.logits).toBeUndefined();
+    expect(b5.graph.nodes.find((n) => n.id === 'features.0.1')).toMatchObject({ op: 'batchnorm', eps: 1e-3, momentum: 0.01 });
+    expect(b5.weights.get('features.0.0.weight')!.shape).toEqual([48, 3, 3, 3]);
+    expect(b5.preprocessing.mean).toEqual([0.485, 0.456, 0.406]);
+    // A checkpoint written under torchvision names loads by path; width/depth scale a variant's coefficients.
+    const tiny = (await backbone('efficientnet_b0').build({ width: 0.25, depth: 0.5, classes: 10, weights: 'random', seed: 4 }, { baseDir: dir })) as IRModelSpec;
+    expect(tiny.graph.name).toBe('efficientnet_b0-w0.25-d0.5');
+    writeFileSync(join(dir, 'eff.safetensors'), writeSafetensors(tiny.weights));
+    const loaded = (await backbone('efficientnet').build({ width: 0.25, depth: 0.5, classes: 10, weights: 'eff.safetensors' }, { baseDir: dir })) as IRModelSpec;
+    expect(loaded.weights.get('features.4.1.block.2.fc1.weight')!.data).toEqual(tiny.weights.get('features.4.1.block.2.fc1.weight')!.data);
+    await expect(backbone('efficientnet_b0').build({ dropout: 1 }, { baseDir: dir })).rejects.toThrow(/option "dropout" must be a number in \[0, 1\), got 1/);
+    await expect(backbone('efficientnet_b0').build({ taps: ['reduction1'] }, { baseDir: dir })).rejects.toThrow(/unknown tap "reduction1".*available: reduction2, reduction3, reduction4, reduction5/);
+    await expect(backbone('efficientnet_b0').build({ weights: 'pretrained' }, { baseDir: dir })).rejects.toThrow(/no default pretrained weights in the model zoo/);
+  });
+
   it('answers an unknown tap or option with did-you-mean', async () => {
     const err = await backbone('alexnet').build({ taps: ['relu6', 'rlu1'] }, { baseDir: dir }).catch((e) => e);
     expect(err).toBeInstanceOf(InputError);

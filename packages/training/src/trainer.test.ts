@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initTfjs, tf, compileGraph } from '@percept/backend-tfjs';
-import { imagenetNormalize, randomWeights, readWeights, loadWeightsStrict, resnet2, resnet3, resnet5, resnet6, resnet, vit } from '@percept/backbones';
+import { efficientnet, imagenetNormalize, randomWeights, readWeights, loadWeightsStrict, resnet2, resnet3, resnet5, resnet6, resnet, vit } from '@percept/backbones';
 import { trainClassifier, defaultTrainConfig, type TrainConfig, type TrainIO } from './trainer.js';
 import { syntheticSource } from './testing-sources.js';
 import { checkpointPath } from './checkpoint.js';
@@ -148,6 +148,22 @@ describe('trainClassifier', () => {
       // The step moved the stem conv (the only conv ResNet-2 has).
       expect(Array.from(trained.get('conv1.weight')!.data)).not.toEqual(Array.from(weights.get('conv1.weight')!.data));
     }
+  });
+
+  it('trains a tiny EfficientNet (depthwise convs, squeeze-excitation, seeded stochastic depth and dropout): the loss falls, same seed same losses, checkpoints load back', async () => {
+    const e = efficientnet({ width: 0.1, depth: 0.5, classes: 3, stochasticDepth: 0.2, dropout: 0.2 });
+    // Default SGD with Nesterov momentum, on the tfjs cpu engine (beforeAll), as training runs.
+    expect(e.nodes.some((n) => n.op === 'stochasticdepth')).toBe(true);
+    const c = cfg({ steps: 16, checkpointEvery: 16, lr: 0.01, schedule: 'constant', weightDecay: 0, crop: 'central', cropFraction: 1 });
+    const run = (dir: string) => trainClassifier(c, io(dir, { model: { graph: e, weights: randomWeights(e, 0), preprocessing: imagenetNormalize }, val: undefined }));
+    const a = await run('effnet-a');
+    expect(a.losses.every(Number.isFinite)).toBe(true);
+    // Batches of 6 (with stochastic depth and dropout) are noisy: compare the means of the first and last 4 steps.
+    const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((x, y) => x + y) / xs.length;
+    expect(mean(a.losses.slice(-4))).toBeLessThan(0.8 * mean(a.losses.slice(0, 4)));
+    expect(Array.from((await run('effnet-b')).losses)).toEqual(Array.from(a.losses));
+    const w = loadWeightsStrict(e, await readWeights(a.checkpoints[0].path));
+    expect(w.get('features.4.1.block.2.fc2.weight')!.data).not.toEqual(randomWeights(e, 0).get('features.4.1.block.2.fc2.weight')!.data);
   });
 
   it('trains with seeded dropout inside the model (ViT encoder) and before the classifier: same seed, same losses; resumes exactly', async () => {

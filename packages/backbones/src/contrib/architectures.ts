@@ -5,6 +5,7 @@ import { vgg16 } from '../arch/vgg.js';
 import { squeezenet1_0, squeezenet1_1 } from '../arch/squeezenet.js';
 import { resnet, resnetPresets, type ResNetBlock } from '../arch/resnet.js';
 import { vit, vitPresets } from '../arch/vit.js';
+import { efficientnet, efficientnetPreset, efficientnetPresets } from '../arch/efficientnet.js';
 import { caffeBgr, imagenetNormalize, lpipsPreprocessing, torchvisionImagenet } from '../preprocessing.js';
 import { irBackbone } from './backbone.js';
 
@@ -162,6 +163,51 @@ const vitContribution = irBackbone({
   },
 });
 
+const EFFICIENTNET_TAPS = 'Taps reduction2..reduction5: the TF code\'s reduction endpoints the paper uses, features.2, .3, .5 and .7 (16, 8, 4, 2 pixels at 64×64); logits from classifier.1. Default preprocessing: ImageNet mean/std at any size.';
+const rate = (o: Opts, key: string, fallback: number): number => {
+  const v = o[key] ?? fallback;
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new InputError(`option "${key}" must be a number in [0, 1), got ${JSON.stringify(v)}`);
+  return v;
+};
+const efficientnetKnobs = (dropout: number) => ({
+  classes: classesSchema(1000, 0),
+  dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: dropout, description: 'Dropout before the classifier\'s linear layer (training only).' },
+  stochasticDepth: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'Stochastic-depth rate of the last block; block b of B drops its residual branch with rate·b/B (training only).' },
+}) as const;
+
+const efficientnetContribution = irBackbone({
+  name: 'efficientnet',
+  description: `torchvision EfficientNet (v1, the B0 stage table) at any width_mult/depth_mult. ${EFFICIENTNET_TAPS}`,
+  archProperties: {
+    width: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'torchvision width_mult: channels scale by it, rounded to multiples of 8.' },
+    depth: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'torchvision depth_mult: blocks per stage scale by it, rounded up.' },
+    ...efficientnetKnobs(0.2),
+  },
+  graph: (o) => efficientnet({
+    width: num(o, 'width', 1), depth: num(o, 'depth', 1), classes: int(o, 'classes', 1000),
+    dropout: rate(o, 'dropout', 0.2), stochasticDepth: rate(o, 'stochasticDepth', 0.2),
+  }),
+  preprocessing: () => imagenetNormalize,
+  trunk: (o) => o.classes === 0,
+});
+
+const efficientnetPresetContributions = Object.values(efficientnetPresets).map((preset) => irBackbone({
+  name: preset.name,
+  description: `${preset.description}. ${EFFICIENTNET_TAPS}`,
+  archProperties: {
+    width: { type: 'number', exclusiveMinimum: 0, default: 1, description: `Multiplier on this variant's width_mult (${preset.width}), for width sweeps.` },
+    depth: { type: 'number', exclusiveMinimum: 0, default: 1, description: `Multiplier on this variant's depth_mult (${preset.depth}), for depth sweeps.` },
+    ...efficientnetKnobs(preset.dropout),
+  },
+  graph: (o) => efficientnetPreset(preset.name, {
+    width: num(o, 'width', 1), depth: num(o, 'depth', 1), classes: int(o, 'classes', 1000),
+    dropout: rate(o, 'dropout', preset.dropout), stochasticDepth: rate(o, 'stochasticDepth', 0.2),
+  }),
+  preprocessing: () => imagenetNormalize,
+  trunk: (o) => o.classes === 0,
+}));
+
 export const architectureContributions: BackboneContribution[] = [
   alexnetContribution, vggContribution, squeeze11Contribution, squeeze10Contribution, resnetContribution, ...resnetPresetContributions, vitContribution,
+  efficientnetContribution, ...efficientnetPresetContributions,
 ];
