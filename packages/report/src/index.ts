@@ -1,4 +1,6 @@
 export * from './published.js';
+export * from './published-figures.js';
+export * from './charts/published-layers.js';
 export * from './tables/model.js';
 export * from './tables/render.js';
 export * from './tables/lpips-table5.js';
@@ -26,6 +28,8 @@ export * from './report/markdown.js';
 export * from './report/from-run.js';
 export * from './report/sweeps.js';
 export * from './report/measure-scatter.js';
+export * from './report/paper-figures.js';
+export * from './report/dynamic-range.js';
 export * from './report/write.js';
 export { reportReporter, reportOptionsSchema } from './reporter.js';
 export { plugin } from './plugin.js';

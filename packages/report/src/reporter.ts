@@ -7,6 +7,8 @@ import { InputError, type JsonValue, type ReporterContribution } from '@percept/
 import { CHART_KINDS, TABLE_KINDS, reportFromRunDir, type RunReportOptions } from './report/from-run.js';
 import { REPORT_FORMATS, writeReport, type ReportFormat } from './report/write.js';
 import { SWEEP_MEASURES, checkSweepSpecs } from './report/sweeps.js';
+import { PANEL_CHARTS, checkFigure, checkPanels } from './report/paper-figures.js';
+import { PAPER_FIGURES } from './published-figures.js';
 
 const matrixValue = { description: 'A matrix value (string, number, boolean), or a list of allowed values.' };
 
@@ -28,6 +30,19 @@ const sweepSchema = {
   },
 } as const;
 
+const panelSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: {
+    id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$', description: 'Short id, part of the chart id: "7a" -> ps-vs-accuracy-7a.' },
+    chart: { enum: [...PANEL_CHARTS], default: 'ps-vs-accuracy', description: 'The scatter this panel splits.' },
+    title: { type: 'string', description: 'Panel title, e.g. "Fig. 7a: ResNets".' },
+    where: { type: 'object', additionalProperties: matrixValue, description: 'Matrix values a cell must agree with on the keys it has.' },
+    final: { type: 'boolean', default: false, description: 'Keep only the last checkpoint (highest step) of each model.' },
+  },
+} as const;
+
 export const reportOptionsSchema = {
   type: 'object',
   additionalProperties: false,
@@ -42,7 +57,7 @@ export const reportOptionsSchema = {
       default: ['html'],
       description: 'html: one self-contained file; md: Markdown with PNG charts beside it; png: one PNG per chart.',
     },
-    charts: { type: 'array', items: { enum: [...CHART_KINDS] }, uniqueItems: true, description: 'ps-vs-accuracy, per-subset, layerwise, lowpass (Fig. 17, from lowpass-accuracy steps), pareto (Fig. 10, from pareto steps), ps-vs-entropy (Figs. 15b/d, activation-entropy steps), ps-vs-margin (Fig. 12a, distortion-sensitivity steps). Default: every chart the data supports. Sweep charts come from `sweeps`.' },
+    charts: { type: 'array', items: { enum: [...CHART_KINDS] }, uniqueItems: true, description: 'ps-vs-accuracy, per-subset, layerwise, lowpass (Fig. 17, from lowpass-accuracy steps), pareto (Fig. 10, from pareto steps), ps-vs-entropy (Figs. 15b/d, activation-entropy steps), ps-vs-margin (Fig. 12a as the body plots it, distortion-sensitivity steps), margin-vs-accuracy (Fig. 12a as the caption plots it, distortion-sensitivity and accuracy steps), dynamic-range (Fig. 3, dynamic-range steps). Default: every chart the data supports. Sweep charts come from `sweeps`.' },
     tables: {
       type: 'array',
       items: { enum: [...TABLE_KINDS] },
@@ -56,7 +71,9 @@ export const reportOptionsSchema = {
     aggregate: { type: 'string', description: 'Matrix key to average ps-vs-accuracy points over, e.g. "seed": mean ± standard error on both axes (Fig. 4).' },
     pMax: { type: 'boolean', default: false, description: 'Dotted p_max / a(p_max) lines (Fig. 9): per colour group on ps-vs-accuracy, per sweep on pareto.' },
     sweeps: { type: 'array', items: sweepSchema, description: 'One chart per entry: PS, entropy or margin against a swept matrix key (Figs. 5b, 6b/d/f, 8c/d, 9b/d/f/h, 12b, 14, 15a/c, 16).' },
-    published: { type: 'boolean', default: true, description: 'Show published reference values, labelled as such.' },
+    published: { type: 'boolean', default: true, description: 'Show published reference values, labelled as such (false: none, including those of `figure`).' },
+    figure: { enum: [...PAPER_FIGURES], description: 'The paper figure this run reproduces: its published numbers are drawn in the charts whose axes measure them (hollow diamonds, dashed guides, grey bands, with legend entries "published point/value/range") and listed beside the run\'s in a "published vs this run" table.' },
+    panels: { type: 'array', items: panelSchema, description: 'Split a scatter into panels, one chart per entry (e.g. Fig. 7a ResNets / 7b ViTs, Figs. 15b / 15d).' },
     width: { type: 'number', minimum: 50, maximum: 10000 },
     height: { type: 'number', minimum: 50, maximum: 10000 },
     scale: { type: 'number', exclusiveMinimum: 0, maximum: 16, default: 2, description: 'PNG device-pixel ratio.' },
@@ -104,6 +121,8 @@ export const reportReporter: ReporterContribution = {
       aggregate: typeof options.aggregate === 'string' && options.aggregate ? options.aggregate : undefined,
       pMax: options.pMax === true,
       sweeps: checkSweepSpecs(options.sweeps),
+      figure: checkFigure(options.figure),
+      panels: checkPanels(options.panels),
       width: typeof options.width === 'number' ? options.width : undefined,
       height: typeof options.height === 'number' ? options.height : undefined,
       // Reporting on its own run, the run is still "running": the report says which step wrote it.

@@ -12,6 +12,7 @@ import {
   requireString,
   useLogScale,
 } from './common.js';
+import { TABLEAU10, TABLEAU20, checkPublishedMarks, plotEstimate, publishedLayers, publishedXs, sharedScales, type PublishedMark } from './published-layers.js';
 
 export interface EntropyPoint {
   /** The line: a stage (tap) name, the mean line, or a series. */
@@ -29,14 +30,11 @@ export interface EntropyChartOptions extends ChartOptions {
   meanLine?: string;
   /** Log x: true, false, or 'auto' (default): log when positive values span > 1.5 decades. */
   logX?: boolean | 'auto';
+  /** Published numbers in this chart's coordinates (x: the swept value, y: entropy), drawn as their own series. */
+  published?: readonly PublishedMark[];
 }
 
 const CHART = 'entropyChart';
-const TABLEAU10 = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
-const TABLEAU20 = [
-  '#4c78a8', '#9ecae9', '#f58518', '#ffbf79', '#54a24b', '#88d27a', '#b79a20', '#f2cf5b', '#439894', '#83bcb6',
-  '#e45756', '#ff9d98', '#79706e', '#bab0ac', '#d67195', '#fcbfd2', '#b279a2', '#d6a5c9', '#9e765f', '#d8b5a5',
-];
 
 export function entropyChart(points: readonly EntropyPoint[], options: EntropyChartOptions): VegaLiteSpec {
   requireNonEmpty(CHART, points);
@@ -45,7 +43,9 @@ export function entropyChart(points: readonly EntropyPoint[], options: EntropyCh
     value: requireNumber(CHART, i, 'value', p.value),
     entropy: requireNumber(CHART, i, 'entropy', p.entropy),
   }));
-  const log = useLogScale(values.map((v) => v.value), options.logX ?? 'auto', CHART, 'value');
+  const published = options.published ?? [];
+  checkPublishedMarks(CHART, published);
+  const log = useLogScale([...values.map((v) => v.value), ...publishedXs(published)], options.logX ?? 'auto', CHART, 'value');
   const x = { field: 'value', type: 'quantitative' as const, title: options.parameter, scale: log ? { type: 'log' as const } : { zero: false } };
   const y = { field: 'entropy', type: 'quantitative' as const, title: 'Normalised entropy', scale: { zero: false } };
   const lines = [...new Set(values.filter((v) => v.line !== options.meanLine).map((v) => v.line))];
@@ -54,8 +54,20 @@ export function entropyChart(points: readonly EntropyPoint[], options: EntropyCh
   const palette = lines.length <= 10 ? TABLEAU10 : TABLEAU20;
   const domain = [...lines, ...(hasMean ? [options.meanLine!] : [])];
   const range = [...lines.map((_, i) => palette[i % palette.length]), ...(hasMean ? ['black'] : [])];
-  const color = { field: 'line', type: 'nominal' as const, title: null, scale: { domain, range } };
-  const layers: object[] = [];
+  const scales = published.length ? sharedScales([], published) : undefined;
+  const color = {
+    field: 'line', type: 'nominal' as const, title: null,
+    scale: scales ? { domain: [...domain, ...scales.color.domain], range: [...range, ...scales.color.range] } : { domain, range },
+    ...(scales ? { legend: scales.legend } : {}),
+  };
+  const xs = [...values.map((v) => v.value), ...publishedXs(published)];
+  const pub = scales
+    ? publishedLayers(published, {
+      x: 'value', y: 'entropy', color: 'line', scales: { ...scales, color: color.scale }, ...plotEstimate(options, color.scale.domain),
+      xLog: log, xExtent: [Math.min(...xs), Math.max(...xs)],
+    })
+    : [];
+  const layers: object[] = pub.filter((l) => /band/.test((l as { name: string }).name));
   if (lines.length) {
     layers.push({
       name: 'lines',
@@ -72,5 +84,6 @@ export function entropyChart(points: readonly EntropyPoint[], options: EntropyCh
       encoding: { x, y, color, order: { field: 'value' } },
     });
   }
+  layers.push(...pub.filter((l) => !/band/.test((l as { name: string }).name)));
   return { ...frame(options, { title: `Normalised entropy vs ${options.parameter}` }), layer: layers } as VegaLiteSpec;
 }

@@ -17,6 +17,7 @@ import {
   requireString,
 } from './common.js';
 import { paretoFrontier } from '@percept/metrics';
+import { checkPublishedMarks, plotEstimate, publishedLayers, publishedXs, publishedYs, sharedScales, type PublishedMark } from './published-layers.js';
 
 export interface AccuracyPsPoint {
   /** The model (e.g. "resnet6 width 0.25"). */
@@ -43,6 +44,11 @@ export interface PsVsAccuracyOptions extends ChartOptions {
    * a vertical one at a(p_max) (the accuracy where it is reached), dark grey.
    */
   guides?: readonly PMaxGuide[];
+  /**
+   * Figure-specific published numbers as their own series (published-figures.ts): points (accuracy,
+   * PS) as hollow diamonds, values as dashed guides, ranges as grey bands, with legend entries of their own.
+   */
+  published?: readonly PublishedMark[];
 }
 
 /** p_max / a(p_max) of one group (sweep), measured in the run. */
@@ -71,6 +77,8 @@ export function psVsAccuracyChart(points: readonly AccuracyPsPoint[], options: P
     };
   });
   const refs = options.references === false ? [] : (options.references ?? PUBLISHED_PS_LINES);
+  const published = options.published ?? [];
+  checkPublishedMarks(CHART, published);
   // Scale padding keeps points at the extremes off the axes.
   const x = {
     field: 'accuracy',
@@ -81,6 +89,7 @@ export function psVsAccuracyChart(points: readonly AccuracyPsPoint[], options: P
   const yDomain = paddedDomain([
     ...values.flatMap((v) => [v.ps, v.psLo ?? v.ps, v.psHi ?? v.ps]),
     ...refs.map((r) => r.ps),
+    ...publishedYs(published),
   ]);
   const y = {
     field: 'ps',
@@ -120,18 +129,30 @@ export function psVsAccuracyChart(points: readonly AccuracyPsPoint[], options: P
       name: 'frontier',
     });
   }
+  // With published marks, measured groups and published kinds share one colour/shape legend.
+  const scales = published.length ? sharedScales(values.map((v) => v.group), published, { shapes: true }) : undefined;
+  const xs = [...values.map((v) => v.accuracy), ...publishedXs(published)];
+  const pub = scales
+    ? publishedLayers(published, {
+      x: 'accuracy', y: 'ps', color: 'group', scales, shape: true, yDomain: yDomain as [number, number],
+      ...plotEstimate(options, scales.color.domain), xExtent: [Math.min(...xs), Math.max(...xs)], lineYs: refs.map((r) => r.ps),
+    })
+    : [];
+  const isBand = (l: object) => /band/.test((l as { name: string }).name);
+  layers.unshift(...pub.filter(isBand));
   layers.push({
     data: { values },
     mark: { type: 'point', filled: true, size: 60, opacity: 0.9 },
     encoding: {
       x,
       y,
-      color: { field: 'group', type: 'nominal', title: null },
-      shape: { field: 'group', type: 'nominal', title: null },
+      color: { field: 'group', type: 'nominal', title: null, ...(scales ? { scale: scales.color, legend: scales.legend } : {}) },
+      shape: { field: 'group', type: 'nominal', title: null, ...(scales ? { scale: scales.shape, legend: scales.legend } : {}) },
       tooltip: [{ field: 'label' }, { field: 'accuracy' }, { field: 'ps' }],
     },
     name: 'points',
   });
+  layers.push(...pub.filter((l) => !isBand(l)));
   return { ...frame(options, { title: 'Perceptual Score vs ImageNet accuracy' }), layer: layers } as VegaLiteSpec;
 }
 

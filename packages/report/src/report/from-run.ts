@@ -1,6 +1,6 @@
 /** Builds a ReportDocument from a run directory's recorded artifacts, without recomputing anything. */
 import { InputError } from '@percept/core';
-import { pearson, spearman } from '@percept/metrics';
+import { matrixValuesAgree, pearson, spearman } from '@percept/metrics';
 import { psVsAccuracyChart } from '../charts/ps-vs-accuracy.js';
 import { perSubsetChart } from '../charts/per-subset.js';
 import { layerwiseChart } from '../charts/layerwise.js';
@@ -22,9 +22,15 @@ import { aggregateOver, type AggregatedPoint } from '../run/aggregate.js';
 import type { PMaxGuide, AccuracyPsPoint } from '../charts/ps-vs-accuracy.js';
 import { buildSweepCharts, checkSweepSpecs, type SweepChartSpec } from './sweeps.js';
 import { pairMeasure, psVsMeasureChart } from './measure-scatter.js';
+import {
+  buildPublishedTable, checkFigure, checkPanels, figureName, noNumbersNote, panelCells, publishedCaption, publishedMarks,
+  type PanelSpec,
+} from './paper-figures.js';
+import type { PaperFigure } from '../published-figures.js';
+import { dynamicRangeChart, findDynamicRange } from './dynamic-range.js';
 import type { ReportChart, ReportDocument, ReportTable } from './document.js';
 
-export const CHART_KINDS = ['ps-vs-accuracy', 'per-subset', 'layerwise', 'lowpass', 'pareto', 'ps-vs-entropy', 'ps-vs-margin'] as const;
+export const CHART_KINDS = ['ps-vs-accuracy', 'per-subset', 'layerwise', 'lowpass', 'pareto', 'ps-vs-entropy', 'ps-vs-margin', 'margin-vs-accuracy', 'dynamic-range'] as const;
 export type ChartKind = (typeof CHART_KINDS)[number];
 /**
  * per-subset: one column per subset present (any dataset) with 95% CIs; table5: the LPIPS Table 5
@@ -68,6 +74,17 @@ export interface RunReportOptions {
   pMax?: boolean;
   /** PS, entropy or margin against one swept matrix key: one chart per entry (see report/sweeps.ts). */
   sweeps?: SweepChartSpec[];
+  /**
+   * The paper figure this run reproduces: its published numbers (published-figures.ts) are drawn in the
+   * charts as their own labelled series and listed beside the run's in a "published vs this run" table.
+   * Needs `published` (default true).
+   */
+  figure?: PaperFigure;
+  /**
+   * Split a scatter into panels, one chart each (e.g. Fig. 7a ResNets / 7b ViTs): each panel keeps the
+   * cells agreeing with its `where` (and with `final` only each model's last checkpoint).
+   */
+  panels?: PanelSpec[];
   /** The step writing this report inside the run it reports on (so a "running" run is explained, not alarming). */
   writtenBy?: string;
 }
@@ -102,7 +119,18 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
   const wantCharts = checkKinds(options.charts, CHART_KINDS, 'charts');
   const wantTables = checkKinds(options.tables, TABLE_KINDS, 'tables');
   checkSweepSpecs(options.sweeps);
+  const figure = checkFigure(options.figure);
+  const panels = checkPanels(options.panels);
   const published = options.published ?? true;
+  const paper = published ? figure : undefined;
+  const panelsOf = (chart: string): Array<PanelSpec | undefined> => {
+    const ps = panels.filter((p) => (p.chart ?? 'ps-vs-accuracy') === chart);
+    return ps.length ? ps : [undefined];
+  };
+  const chartId = (chart: string, panel: PanelSpec | undefined) => (panel ? `${chart}-${panel.id}` : chart);
+  const panelTitle = (title: string, panel: PanelSpec | undefined) => (panel?.title ? `${panel.title}: ${title}` : panel ? `${title} (panel ${panel.id})` : title);
+  const panelEmpty = (chart: string, panel: PanelSpec | undefined) =>
+    notes.push(`Chart ${chartId(chart, panel)} is not drawn: no cell of this run agrees with its panel${panel?.where ? ` (${JSON.stringify(panel.where)})` : ''}${panel?.final ? ' at its last checkpoint' : ''}.`);
   const size = { width: options.width, height: options.height };
   const notes: string[] = [];
 
@@ -124,6 +152,9 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
   };
 
   const colorBy = options.colorBy?.length ? options.colorBy : undefined;
+  // Published numbers are BAPPS val PS and ImageNet accuracy: say so when this run measured something else.
+  const notVal = scores.some((f) => (f.split !== undefined && f.split !== 'val') || !Object.keys(f.perSubset).every(isBapps));
+  const notValNote = notVal ? ' This run\'s PS is not on the six BAPPS val subsets, so its numbers are not comparable with the published ones.' : '';
   const distanceIds = new Set(scores.map((f) => f.key));
   const colourOf = (step: StepView, key: string) =>
     colorBy ? [groupName(step, colorBy), distanceIds.size > 1 ? key : ''].filter(Boolean).join(' · ') : key || step.step;
@@ -131,26 +162,34 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
     const { unpaired, incomplete, pairs } = pairAccuracy(scores, accSteps);
     if (unpaired.length) notes.push(`No accuracy cell with matching matrix values for: ${unpaired.map((u) => u.label).join('; ')}.`);
     if (incomplete.length) notes.push(`PS of ${incomplete.join('; ')} averages fewer than the six BAPPS val subsets.`);
-    let points: AccuracyPsPoint[] = pairs.map((p) => ({ ...p.point, group: colourOf(p.finding.step, p.finding.key) }));
-    let aggregateCaption = '';
-    if (options.aggregate && pairs.length) {
-      const agg: AggregatedPoint[] = aggregateOver(pairs.map((p) => ({ step: p.finding.step, key: p.finding.key, point: p.point })), options.aggregate, colourOf);
-      points = agg;
-      const single = agg.filter((a) => a.n < 2).map((a) => a.label);
-      aggregateCaption = ` Each point is the mean over ${options.aggregate} (n = ${[...new Set(agg.map((a) => a.n))].sort((a, b) => a - b).join(', ')} runs per point); bars are ± one standard error on both axes${single.length ? `; ${single.join(', ')} had a single run (no bars)` : ''}.`;
-    }
-    if (requireData('ps-vs-accuracy', points.length > 0, 'perceptual-score cells paired with accuracy cells (same matrix values)')) {
+    requireData('ps-vs-accuracy', pairs.length > 0, 'perceptual-score cells paired with accuracy cells (same matrix values)');
+    for (const panel of panelsOf('ps-vs-accuracy')) {
+      const kept = panelCells(pairs.map((p) => ({ ...p, step: p.finding.step, key: p.finding.key })), panel);
+      if (!kept.length) {
+        if (panel) panelEmpty('ps-vs-accuracy', panel);
+        continue;
+      }
+      let points: AccuracyPsPoint[] = kept.map((p) => ({ ...p.point, group: colourOf(p.finding.step, p.finding.key) }));
+      let aggregateCaption = '';
+      if (options.aggregate) {
+        const agg: AggregatedPoint[] = aggregateOver(kept.map((p) => ({ step: p.finding.step, key: p.finding.key, point: p.point })), options.aggregate, colourOf);
+        points = agg;
+        const single = agg.filter((a) => a.n < 2).map((a) => a.label);
+        aggregateCaption = ` Each point is the mean over ${options.aggregate} (n = ${[...new Set(agg.map((a) => a.n))].sort((a, b) => a - b).join(', ')} runs per point); bars are ± one standard error on both axes${single.length ? `; ${single.join(', ')} had a single run (no bars)` : ''}.`;
+      }
       const guides = options.pMax ? pMaxGuides(points) : undefined;
+      const pub = publishedMarks(paper, { chart: 'ps-vs-accuracy' }, panel);
+      const title = panelTitle(`Perceptual Score vs ${accDataset} accuracy`, panel);
       charts.push({
-        id: 'ps-vs-accuracy',
-        title: `Perceptual Score vs ${accDataset} accuracy${options.aggregate ? ` (mean ± SE over ${options.aggregate})` : ''}`,
+        id: chartId('ps-vs-accuracy', panel),
+        title: `${title}${options.aggregate ? ` (mean ± SE over ${options.aggregate})` : ''}`,
         spec: psVsAccuracyChart(points, {
-          ...size, references: published ? undefined : false, guides,
-          title: `Perceptual Score vs ${accDataset} accuracy`, xTitle: `${accDataset} top-1 accuracy (%)`,
+          ...size, references: published ? undefined : false, guides, published: pub.marks,
+          title, xTitle: `${accDataset} top-1 accuracy (%)`,
         }),
-        caption: `Points: ${points.length} ${options.aggregate ? 'models' : 'measured cells'} of this run${colorBy ? `, coloured by ${colorBy.join(' and ')}` : ''}; the line is their Pareto frontier.${correlation(points)}${aggregateCaption}` +
+        caption: `Points: ${points.length} ${options.aggregate ? 'models' : 'measured cells'} of this run${colorBy ? `, coloured by ${colorBy.join(' and ')}` : ''}${panel?.where ? ` (cells with ${JSON.stringify(panel.where)})` : ''}; the line is their Pareto frontier.${correlation(points)}${aggregateCaption}` +
           `${guides?.length ? ' Dotted lines: p_max (best measured PS of each colour group) and a(p_max) (its accuracy).' : ''}` +
-          `${published ? ' Dashed lines are published values (LPIPS Table 5), not measured here.' : ''}`,
+          `${published ? ' Grey dashed lines are published values (LPIPS Table 5), not measured here.' : ''}${publishedCaption(pub.values)}${pub.marks.length ? notValNote : ''}`,
       });
     }
   }
@@ -158,24 +197,74 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
   // Kumar Figs. 15b/15d and 12a: PS against a measure of the same model.
   const entropy = run.steps.filter(done).map(findEntropy).filter((e): e is EntropyFinding => e !== undefined);
   const margins = run.steps.filter(done).flatMap(findMargins);
-  const measureScatter = (kind: ChartKind, cells: Array<{ step: StepView; key?: string; value: number }>, what: string, xTitle: string, caption: string) => {
+  const measureScatter = (kind: 'ps-vs-entropy' | 'ps-vs-margin', cells: Array<{ step: StepView; key?: string; value: number }>, what: string, xTitle: string, caption: string) => {
     if (!want(kind) || !requireData(kind, cells.length > 0 && scores.length > 0, `${what} cells and perceptual-score cells`)) return;
-    const { points, unpaired } = pairMeasure(scores, cells, (f) => colourOf(f.step, f.key));
-    if (!requireData(kind, points.length > 0, `perceptual-score cells paired with ${what} cells (same matrix values)`)) return;
+    const { points: all, unpaired, paired } = pairMeasure(scores, cells, (f) => colourOf(f.step, f.key));
+    if (!requireData(kind, all.length > 0, `perceptual-score cells paired with ${what} cells (same matrix values)`)) return;
     if (unpaired.length) notes.push(`Chart ${kind}: no ${what} cell with matching matrix values for ${unpaired.join('; ')}.`);
-    charts.push({
-      id: kind,
-      title: `Perceptual Score vs ${xTitle}`,
-      spec: psVsMeasureChart(points, { ...size, title: `Perceptual Score vs ${xTitle}`, xTitle }),
-      caption: `${points.length} cells of this run${colorBy ? `, coloured by ${colorBy.join(' and ')}` : ''}. ${caption}${correlation(points)}`,
-    });
+    for (const panel of panelsOf(kind)) {
+      const points = panelCells(paired, panel).map((p) => p.point);
+      if (!points.length) {
+        panelEmpty(kind, panel);
+        continue;
+      }
+      const pub = kind === 'ps-vs-entropy' ? publishedMarks(paper, { chart: 'ps-vs-entropy' }, panel) : { marks: [], values: [] };
+      const title = panelTitle(`Perceptual Score vs ${xTitle}`, panel);
+      charts.push({
+        id: chartId(kind, panel),
+        title,
+        spec: psVsMeasureChart(points, { ...size, title, xTitle, published: pub.marks }),
+        caption: `${points.length} cells of this run${colorBy ? `, coloured by ${colorBy.join(' and ')}` : ''}${panel?.where ? ` (cells with ${JSON.stringify(panel.where)}${panel.final ? ', last checkpoints' : ''})` : panel?.final ? ' (last checkpoints)' : ''}. ${caption}${correlation(points)}${publishedCaption(pub.values)}${pub.marks.length ? notValNote : ''}`,
+      });
+    }
   };
   measureScatter('ps-vs-entropy', entropy.map((e) => ({ step: e.step, value: e.entropy })), 'activation-entropy', 'mean normalised activation entropy',
     'x: the mean over tapped stages of the normalised entropy of the reference patches (activation-entropy step).');
   measureScatter('ps-vs-margin', margins.map((m) => ({ step: m.step, key: m.key, value: m.margin })), 'distortion-sensitivity', 'distortion margin',
-    'x: mean d(ref, farther) − mean d(ref, nearer) over unanimous triplets (distortion-sensitivity step).');
+    'x: mean d(ref, farther) − mean d(ref, nearer) over unanimous triplets (distortion-sensitivity step); Fig. 12a as the body text plots it.');
 
-  charts.push(...buildSweepCharts(options.sweeps ?? [], { scores, entropy, margins, size }, notes));
+  // Kumar Fig. 12a as its caption plots it: the distortion margin against accuracy.
+  if (want('margin-vs-accuracy') && requireData('margin-vs-accuracy', margins.length > 0 && accSteps.length > 0, 'distortion-sensitivity cells and accuracy cells')) {
+    const paired = margins.flatMap((m) => {
+      const a = accSteps.find((s) => matrixValuesAgree(m.step, s));
+      return a ? [{ step: m.step, key: m.key, point: { label: uniqueMarginLabel(m, margins), accuracy: findAccuracy(a)!, ps: m.margin, group: colourOf(m.step, m.key) } }] : [];
+    });
+    if (requireData('margin-vs-accuracy', paired.length > 0, 'distortion-sensitivity cells paired with accuracy cells (same matrix values)')) {
+      const lonely = margins.length - paired.length;
+      if (lonely) notes.push(`Chart margin-vs-accuracy: ${lonely} distortion-sensitivity cell(s) have no accuracy cell with matching matrix values.`);
+      for (const panel of panelsOf('margin-vs-accuracy')) {
+        const points = panelCells(paired, panel).map((p) => p.point);
+        if (!points.length) {
+          panelEmpty('margin-vs-accuracy', panel);
+          continue;
+        }
+        const title = panelTitle(`Distortion margin vs ${accDataset} accuracy`, panel);
+        charts.push({
+          id: chartId('margin-vs-accuracy', panel),
+          title,
+          spec: psVsAccuracyChart(points, { ...size, title, xTitle: `${accDataset} top-1 accuracy (%)`, yTitle: 'Distortion margin', frontier: false, references: false }),
+          caption: `${points.length} cells of this run${colorBy ? `, coloured by ${colorBy.join(' and ')}` : ''}: y is the mean d(ref, farther) − mean d(ref, nearer) over unanimous triplets, x the top-1 of the same checkpoint (Fig. 12a as its caption plots it; the paper gives no numbers).${correlation(points)}`,
+        });
+      }
+    }
+  }
+
+  // Kumar Fig. 3: PS of simulated distances against their noise σ.
+  const ranges = run.steps.filter(done).map(findDynamicRange).filter((r) => r !== undefined);
+  const rangesNotVal = ranges.some((r) => !r.subsets.length || !r.subsets.every(isBapps));
+  if (want('dynamic-range') && requireData('dynamic-range', ranges.length > 0, 'dynamic-range outputs (curve of simulated PS per σ)')) {
+    const pub = publishedMarks(paper, { chart: 'dynamic-range' });
+    charts.push({
+      id: 'dynamic-range',
+      title: 'Dynamic range of the Perceptual Score (Fig. 3)',
+      spec: dynamicRangeChart(ranges, { ...size, published: pub.marks }),
+      caption: 'PS of distances drawn from truncated normals on [0, 1] that agree with the human majority, against their noise σ (dynamic-range step; whiskers: the 2.5–97.5% range over repeats); ' +
+        `dotted: this run's oracle (σ → 0) and chance (σ → ∞).${publishedCaption(pub.values)}` +
+        `${pub.marks.length && rangesNotVal ? ' These judges are not the six BAPPS val subsets\', so the curve is not comparable with the published lines.' : ''}`,
+    });
+  }
+
+  charts.push(...buildSweepCharts(options.sweeps ?? [], { scores, entropy, margins, size, figure: paper }, notes));
 
   const anyCi = scores.some((f) => f.intervals && Object.keys(f.intervals).length);
   if (want('per-subset') && requireData('per-subset', scores.length > 0, 'per-subset 2AFC scores')) {
@@ -243,6 +332,14 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
   }
 
   tables.push(...runTables(run, scores, psSteps, wantTables, published, notes));
+  if (paper) {
+    const entropyAll = run.steps.filter(done).map(findEntropy).filter((e): e is EntropyFinding => e !== undefined);
+    const t = buildPublishedTable(paper, { scores, accuracy: accSteps, entropy: entropyAll });
+    if (t) tables.unshift({ id: 'table-published', table: t });
+    const none = noNumbersNote(paper);
+    if (none) notes.push(none);
+    else if (!t && !charts.some((c) => /published/.test(c.caption ?? ''))) notes.push(`${figureName(paper)}: no published number of this figure fits this run's charts.`);
+  }
   const withGroups = pareto.filter((f) => Object.keys(f.groups).length > 0);
   if (wantTables ? wantTables.includes('table1') : withGroups.length > 0) {
     if (!withGroups.length) throw new InputError(`report: table "table1" was requested but run ${run.dir} has no pareto outputs with sweeps (groups)`);
@@ -459,4 +556,10 @@ function engineSummary(s: StepView): string | undefined {
 /** Reads a run directory and builds its report document. */
 export function reportFromRunDir(runDir: string, options: RunReportOptions = {}): ReportDocument {
   return buildRunReport(readRun(runDir), options);
+}
+
+/** A margin cell's label: step, cell and, when cells hold several distances, the distance id. */
+function uniqueMarginLabel(m: { step: StepView; key: string }, all: ReadonlyArray<{ key: string }>): string {
+  const several = new Set(all.map((a) => a.key)).size > 1;
+  return `${m.step.step}${m.step.cell ? `[${m.step.cell}]` : ''}${several ? ` · ${m.key}` : ''}`;
 }

@@ -6,6 +6,7 @@
 import { matrixValuesAgree } from '@percept/metrics';
 import { psVsAccuracyChart, type AccuracyPsPoint } from '../charts/ps-vs-accuracy.js';
 import type { VegaLiteSpec } from '../charts/common.js';
+import type { PublishedMark } from '../charts/published-layers.js';
 import { findingPs, type SubsetScoreFinding } from '../run/extract.js';
 import type { StepView } from '../run/read-run.js';
 
@@ -21,8 +22,9 @@ export function pairMeasure(
   scores: readonly SubsetScoreFinding[],
   cells: readonly MeasureCell[],
   group: (f: SubsetScoreFinding) => string,
-): { points: AccuracyPsPoint[]; unpaired: string[] } {
+): { points: AccuracyPsPoint[]; unpaired: string[]; paired: Array<{ step: StepView; key: string; point: AccuracyPsPoint }> } {
   const points: AccuracyPsPoint[] = [];
+  const paired: Array<{ step: StepView; key: string; point: AccuracyPsPoint }> = [];
   const unpaired: string[] = [];
   for (const f of scores) {
     const same = cells.filter((c) => matrixValuesAgree(f.step, c.step));
@@ -32,12 +34,17 @@ export function pairMeasure(
       continue;
     }
     const { ps, ci } = findingPs(f);
-    points.push({ label: f.label, accuracy: match.value, ps, group: group(f), ...(ci ? { psInterval: ci } : {}) });
+    const point: AccuracyPsPoint = { label: f.label, accuracy: match.value, ps, group: group(f), ...(ci ? { psInterval: ci } : {}) };
+    points.push(point);
+    paired.push({ step: f.step, key: f.key, point });
   }
-  return { points, unpaired };
+  return { points, unpaired, paired };
 }
 
-/** The scatter: the measure on x, PS on y, no frontier and no published lines (the paper gives none for these axes). */
-export function psVsMeasureChart(points: AccuracyPsPoint[], opts: { xTitle: string; title: string; width?: number; height?: number }): VegaLiteSpec {
-  return psVsAccuracyChart(points, { width: opts.width, height: opts.height, title: opts.title, xTitle: opts.xTitle, frontier: false, references: false });
+/**
+ * The scatter: the measure on x, PS on y, no frontier and no LPIPS reference lines; `published` marks
+ * are the figure's own numbers on these axes (Fig. 15's entropies), when a report asks for them.
+ */
+export function psVsMeasureChart(points: AccuracyPsPoint[], opts: { xTitle: string; title: string; width?: number; height?: number; published?: readonly PublishedMark[] }): VegaLiteSpec {
+  return psVsAccuracyChart(points, { width: opts.width, height: opts.height, title: opts.title, xTitle: opts.xTitle, frontier: false, references: false, published: opts.published });
 }

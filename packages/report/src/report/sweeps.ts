@@ -11,6 +11,8 @@ import { findingPs, type SubsetScoreFinding } from '../run/extract.js';
 import type { EntropyFinding, MarginFinding } from '../run/measures.js';
 import { selectSweep, type SweepSelection } from '../run/sweep-select.js';
 import type { ReportChart } from './document.js';
+import type { PaperFigure } from '../published-figures.js';
+import { publishedCaption, publishedMarks } from './paper-figures.js';
 
 export const SWEEP_MEASURES = ['ps', 'entropy', 'margin'] as const;
 export type SweepMeasure = (typeof SWEEP_MEASURES)[number];
@@ -33,6 +35,8 @@ export interface SweepInputs {
   entropy: EntropyFinding[];
   margins: MarginFinding[];
   size: { width?: number; height?: number };
+  /** Draw this figure's published numbers where a sweep's axes measure them. */
+  figure?: PaperFigure;
 }
 
 const MEAN_LINE = 'mean of stages';
@@ -80,6 +84,8 @@ export function buildSweepCharts(specs: readonly SweepChartSpec[], input: SweepI
     const series = [...new Set(cells.map((c) => c.series))];
     const where = spec.where ? ` Cells matching ${JSON.stringify(spec.where)}.` : '';
     const log = spec.log;
+    const pub = y === 'margin' ? { marks: [], values: [] } : publishedMarks(input.figure, { chart: 'sweep', key: spec.key, y, scale: spec.scale, where: spec.where });
+    const pubCaption = publishedCaption(pub.values);
     if (y === 'ps') {
       const points = cells.map((c) => {
         const f = c.item as SubsetScoreFinding;
@@ -89,8 +95,8 @@ export function buildSweepCharts(specs: readonly SweepChartSpec[], input: SweepI
       charts.push({
         id,
         title: spec.title ?? `Perceptual Score vs ${parameter}`,
-        spec: sweepChart(points, { ...input.size, parameter, title: spec.title, logX: log ?? 'auto', yTitle: 'Perceptual Score (2AFC ×100)' }),
-        caption: `Measured in this run: ${points.length} cells, one line per ${series.length > 1 ? `series (${series.join(', ')})` : `series (${series[0]})`}; PS is the mean over the subsets scored.${points.some((p) => p.psInterval) ? ' Whiskers: 95% bootstrap intervals.' : ''}${where}`,
+        spec: sweepChart(points, { ...input.size, parameter, title: spec.title, logX: log ?? 'auto', yTitle: 'Perceptual Score (2AFC ×100)', published: pub.marks }),
+        caption: `Measured in this run: ${points.length} cells, one line per ${series.length > 1 ? `series (${series.join(', ')})` : `series (${series[0]})`}; PS is the mean over the subsets scored.${points.some((p) => p.psInterval) ? ' Whiskers: 95% bootstrap intervals.' : ''}${where}${pubCaption}`,
       });
     } else if (y === 'entropy') {
       const one = series.length === 1;
@@ -104,10 +110,10 @@ export function buildSweepCharts(specs: readonly SweepChartSpec[], input: SweepI
       charts.push({
         id,
         title: spec.title ?? `Normalised activation entropy vs ${parameter}`,
-        spec: entropyChart(points, { ...input.size, parameter, title: spec.title, logX: log ?? 'auto', meanLine: one ? MEAN_LINE : undefined }),
-        caption: one
+        spec: entropyChart(points, { ...input.size, parameter, title: spec.title, logX: log ?? 'auto', meanLine: one ? MEAN_LINE : undefined, published: pub.marks }),
+        caption: (one
           ? `Measured in this run (${series[0]}): normalised entropy of each tapped stage over the reference patches, and their mean (black).${where}`
-          : `Measured in this run: mean normalised entropy over the tapped stages, one line per series.${where}`,
+          : `Measured in this run: mean normalised entropy over the tapped stages, one line per series.${where}`) + pubCaption,
       });
     } else {
       const points = cells.map((c) => {
