@@ -1,6 +1,6 @@
 /**
- * Engine choice for training. The wasm engine lacks Conv2DBackpropFilter, so before training on
- * it this package registers its own (wasm/enable.ts); measured on ResNet-6 it trains tens of times
+ * Engine choice for training. The wasm engine lacks Conv2DBackpropFilter and both depthwise
+ * convolution gradients, so before training on it this package registers its own (wasm/enable.ts); measured on ResNet-6 it trains tens of times
  * faster than the pure-JS cpu engine (docs/performance.md, "Training"). "auto" therefore takes
  * tfjs-node-gpu, tfjs-node, then wasm with those kernels, then cpu. On a machine with tfjs-node
  * installed, auto picks it and workflows need no change.
@@ -21,7 +21,7 @@ export async function selectEngine(choice: EngineOption, log?: Logger): Promise<
   const info = await initTfjs({ prefer: choice === 'auto' ? 'node-gpu' : choice, log: (m) => log?.info(m) });
   if (info.provider === 'wasm') {
     enableWasmTraining();
-    return { ...info, notes: [...(info.notes ?? []), 'wasm Conv2DBackpropFilter registered by @percept/training'] };
+    return { ...info, notes: [...(info.notes ?? []), 'wasm Conv2DBackpropFilter and depthwise-convolution gradients registered by @percept/training'] };
   }
   return info;
 }
