@@ -293,7 +293,7 @@ export const PUBLISHED_VALUES: readonly PublishedValue[] = [
     ['early-stopped ResNet-200 Style 69.7', 'resnet200', 'style', 69.7, 'best'],
     ['early-stopped ResNet-6 Mean Pool 70.2', 'resnet6', 'mean-pool', 70.2, 'best'],
   ] as const).map(([label, model, distance, ps, pick]): PublishedValue => ({
-    figures: ['fig11'], label, source: 'Kumar §8.1 (SPEC §2.5)', models: [model], panels: [pick === 'final' ? '11a' : '11b'],
+    figures: ['fig11'], label, source: 'Kumar §8.1 (SPEC §2.5)', models: [model], panels: pick === 'final' ? ['11a'] : ['11b', '11b-resnet6'],
     ...(pick === 'best' ? { note: 'early-stopped: the run\'s value is the best PS over its checkpoints' } : {}),
     draw: [{ on: FIG_PS_VS_ACC, at: { kind: 'y', y: ps } }],
     compare: [{ quantity: `${label.replace(/ [\d.]+$/, '')} PS`, published: ps, query: { measure: 'ps', where: { model, distance }, pick } }],

@@ -179,6 +179,22 @@ describe('the published-vs-run table', () => {
     expect(row('ResNet-6 Mean Pool PS')).toMatchObject({ published: '69.7', run: '69.30' });
     expect(row('early-stopped ResNet-200 Style PS')).toMatchObject({ published: '69.7', run: '69.20', from: expect.stringMatching(/0003753/) });
   });
+
+  it('fig11 panels: 11a draws the default models\' values, the epoch panels the early-stopped ones of their model', () => {
+    const cells = [];
+    for (const [m, s] of [['resnet6', '0003753'], ['resnet6', '0112590'], ['resnet200', '0003753'], ['resnet200', '0112590']] as const) {
+      cells.push(ps(`ps_${m}`, { model: m, step: s }, 68), acc(`acc_${m}`, { model: m, step: s }, 0.3));
+    }
+    const doc = buildRunReport(readRun(writeCells(join(root, 'f11p'), cells)), {
+      figure: 'fig11', charts: ['ps-vs-accuracy'], tables: [],
+      panels: [{ id: '11a', final: true }, { id: '11b', where: { model: 'resnet200' } }, { id: '11b-resnet6', where: { model: 'resnet6' } }],
+    });
+    const lines = (id: string) => named(chart(doc, id).spec, 'published_hrules')?.data?.values.map((v) => v.text);
+    expect(lines('ps-vs-accuracy-11a')).toEqual(['ResNet-6 Local 69.1', 'ResNet-6 Mean Pool 69.7', 'ResNet-6 Style 69.5']);
+    expect(lines('ps-vs-accuracy-11b')).toEqual(['early-stopped ResNet-200 Local 69.5', 'early-stopped ResNet-200 Mean Pool 69.8', 'early-stopped ResNet-200 Style 69.7']);
+    expect(lines('ps-vs-accuracy-11b-resnet6')).toEqual(['early-stopped ResNet-6 Mean Pool 70.2']);
+    expect(named(chart(doc, 'ps-vs-accuracy-11a').spec, 'points')?.data?.values).toHaveLength(2);
+  });
 });
 
 describe('panels and the figure variants', () => {
