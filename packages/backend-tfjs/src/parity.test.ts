@@ -8,7 +8,10 @@ import { sharedAssets } from '@percept/core/testing';
 import { imageBatch } from '@percept/core';
 import { fileURLToPath } from 'node:url';
 import { efficientnet, loadWeightsStrict, readSafetensors, resnet, vit, type IRGraph, type IRModelSpec, type Preprocessing, type WeightFile } from '@percept/backbones';
+import * as tf from '@tensorflow/tfjs';
 import { TfjsBackend } from './backend.js';
+import { compileGraph } from './compile.js';
+import { initTfjs } from './engine.js';
 import { nchwToNhwc, nhwcToNchw, relMaxError } from './__fixtures__/naive.js';
 
 const assets = sharedAssets('reference/resnet-basic-1111.safetensors', 'reference/resnet-bottleneck-1111.safetensors', 'reference/vit-tiny-p8.safetensors');
@@ -114,4 +117,24 @@ describe('parity with torchvision EfficientNet (committed fixture)', () => {
       await checkParity(fixture, taps, engine, graphOf);
     });
   }
+
+  it('inference fusion (batch norm folded into the depthwise and 1×1 convs) keeps the logits', async () => {
+    await initTfjs({ prefer: 'wasm' });
+    const file = await readSafetensors(fixture);
+    const graph = graphOf(file);
+    const weights = loadWeightsStrict(graph, file, { ignore: ['input', 'expected.'] });
+    const input = file.tensors.get('input')!;
+    const nhwc = nchwToNhwc({ data: input.data, shape: [...input.shape] });
+    const x = tf.tensor4d(nhwc.data, nhwc.shape as [number, number, number, number]);
+    const plain = compileGraph(graph, weights);
+    const fused = compileGraph(graph, weights, { fuse: true });
+    try {
+      const logits = (m: typeof plain) => tf.tidy(() => m.run(x, [graph.logits!])[graph.logits!].dataSync() as Float32Array);
+      const want = file.tensors.get('expected.logits')!.data;
+      expect(relMaxError(logits(fused), want)).toBeLessThanOrEqual(1e-4);
+      expect(relMaxError(logits(fused), logits(plain))).toBeLessThanOrEqual(1e-5);
+    } finally {
+      x.dispose(); plain.dispose(); fused.dispose();
+    }
+  });
 });
