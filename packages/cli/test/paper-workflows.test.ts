@@ -96,7 +96,7 @@ describe.skipIf(!built || !cifar.available)('paper workflows run in the smoke pr
       };
       if (r.ran.includes('ps_resnet6')) expect(first('ps_resnet6').ps.lpips).toBeGreaterThan(0);
       // The report step names its figure: the paper's numbers sit beside the run's (issue #9).
-      if (r.file === 'fig05-epochs') expect(readFileSync(join(runDir, 'steps/report/report.md'), 'utf8')).toMatch(/Published vs this run \(Kumar et al\. 2022 Fig\. 5\)[\s\S]*\| ResNet-6 a\(p_max\) over epochs \| 15\.0–25\.0% \| \d+\.\d\d% \|/);
+      if (r.file === 'fig05-epochs') expect(readFileSync(join(runDir, 'steps/report/report.md'), 'utf8')).toMatch(/Published vs this run \(Kumar et al\. 2022 Fig\. 5\)[\s\S]*\| ResNet-6 a\(p_max\) over epochs \| 15–25% \| \d+\.\d% \|/);
       if (r.ran.includes('acc_resnet6')) expect(first('acc_resnet6').top1).toBeGreaterThanOrEqual(0);
       if (r.ran.includes('lowpass_resnet6')) {
         const lp = first('lowpass_resnet6');

@@ -151,7 +151,7 @@ export const PUBLISHED_VALUES: readonly PublishedValue[] = [
   {
     figures: ['fig01'], label: 'best PS at 20–40% accuracy', source: 'Kumar Fig. 1 caption (SPEC §2.2)',
     draw: [{ on: FIG_PS_VS_ACC, at: { kind: 'x-range', x: [20, 40] } }],
-    compare: [{ quantity: 'top-1 of the best-PS model', published: [20, 40], unit: '%', query: { measure: 'accuracy', where: {}, pick: 'best' } }],
+    compare: [{ quantity: 'top-1 of the best-PS model', published: [20, 40], digits: 0, unit: '%', query: { measure: 'accuracy', where: {}, pick: 'best' } }],
   },
   // Fig. 3 (Kumar §3.2; SPEC §4.1): the reference lines of the dynamic-range plot.
   { figures: ['fig03'], label: 'AlexNet 68.9', source: 'Kumar Fig. 3 / LPIPS Table 5 (SPEC §4.1, §2.6)', draw: [{ on: { chart: 'dynamic-range' }, at: { kind: 'y', y: 68.9 } }] },
@@ -172,7 +172,7 @@ export const PUBLISHED_VALUES: readonly PublishedValue[] = [
   {
     figures: ['fig05'], label: 'ResNets a(p_max) 15–25%', source: 'Kumar §6, Fig. 5 text (SPEC §2.5)', models: RESNETS,
     draw: [{ on: FIG_PS_VS_ACC, at: { kind: 'x-range', x: [15, 25] } }],
-    compare: RESNETS.map((m) => ({ quantity: `${NAMES[m]} a(p_max) over epochs`, published: [15, 25], unit: '%', query: { measure: 'accuracy', where: { model: m }, pick: 'best' } }) as const),
+    compare: RESNETS.map((m) => ({ quantity: `${NAMES[m]} a(p_max) over epochs`, published: [15, 25], digits: 0, unit: '%', query: { measure: 'accuracy', where: { model: m }, pick: 'best' } }) as const),
   },
   {
     figures: ['fig05'], label: 'ViTs p_max 68.4', source: 'Kumar §6, Fig. 5 text (SPEC §2.5)', models: VITS,
@@ -182,7 +182,7 @@ export const PUBLISHED_VALUES: readonly PublishedValue[] = [
   {
     figures: ['fig05'], label: 'ViTs a(p_max) 40–50%', source: 'Kumar §6, Fig. 5 text (SPEC §2.5)', models: VITS,
     draw: [{ on: FIG_PS_VS_ACC, at: { kind: 'x-range', x: [40, 50] } }],
-    compare: VITS.map((m) => ({ quantity: `${NAMES[m]} a(p_max) over epochs`, published: [40, 50], unit: '%', query: { measure: 'accuracy', where: { model: m }, pick: 'best' } }) as const),
+    compare: VITS.map((m) => ({ quantity: `${NAMES[m]} a(p_max) over epochs`, published: [40, 50], digits: 0, unit: '%', query: { measure: 'accuracy', where: { model: m }, pick: 'best' } }) as const),
   },
   {
     figures: ['fig05'], label: 'ViT peak ≈ 60 epochs', source: 'Kumar §6, Fig. 5 text (SPEC §2.5)', status: 'approximate', models: VITS,
@@ -199,7 +199,7 @@ export const PUBLISHED_VALUES: readonly PublishedValue[] = [
     draw: [{ on: FIG_PS_VS_ACC, at: { kind: 'point', x: 20, y: 69.6 } }, { on: { chart: 'sweep', key: 'width', y: 'ps' }, at: { kind: 'y', y: 69.6 } }],
     compare: [
       { quantity: 'ResNet-6 p_max over widths', published: 69.6, query: { measure: 'ps', where: { model: 'resnet6', width: [0.0625, 0.125, 0.25, 0.5, 1] }, pick: 'best' } },
-      { quantity: 'ResNet-6 a(p_max) over widths', published: 20, unit: '%', query: { measure: 'accuracy', where: { model: 'resnet6', width: [0.0625, 0.125, 0.25, 0.5, 1] }, pick: 'best' } },
+      { quantity: 'ResNet-6 a(p_max) over widths', published: 20, digits: 0, unit: '%', query: { measure: 'accuracy', where: { model: 'resnet6', width: [0.0625, 0.125, 0.25, 0.5, 1] }, pick: 'best' } },
     ],
   },
   {
@@ -208,7 +208,7 @@ export const PUBLISHED_VALUES: readonly PublishedValue[] = [
     draw: [{ on: FIG_PS_VS_ACC, at: { kind: 'point', x: 65, y: 67.6 } }, { on: { chart: 'sweep', key: 'width', y: 'ps' }, at: { kind: 'y', y: 67.6 } }],
     compare: [
       { quantity: 'ResNet-200 p_max over widths', published: 67.6, query: { measure: 'ps', where: { model: 'resnet200', width: [0.0625, 0.125, 0.25, 0.5, 1] }, pick: 'best' } },
-      { quantity: 'ResNet-200 a(p_max) over widths', published: 65, unit: '%', query: { measure: 'accuracy', where: { model: 'resnet200', width: [0.0625, 0.125, 0.25, 0.5, 1] }, pick: 'best' } },
+      { quantity: 'ResNet-200 a(p_max) over widths', published: 65, digits: 0, unit: '%', query: { measure: 'accuracy', where: { model: 'resnet200', width: [0.0625, 0.125, 0.25, 0.5, 1] }, pick: 'best' } },
     ],
   },
   {
@@ -229,12 +229,12 @@ export const PUBLISHED_VALUES: readonly PublishedValue[] = [
   {
     figures: ['fig06'], label: 'ViT width a(p_max) 20–30%', source: 'Kumar §6 (SPEC §2.5)', models: VITS, panels: ['6c'],
     draw: [{ on: FIG_PS_VS_ACC, at: { kind: 'x-range', x: [20, 30] } }],
-    compare: VITS.map((m) => ({ quantity: `${NAMES[m]} a(p_max) over widths`, published: [20, 30], unit: '%', query: { measure: 'accuracy', where: { model: m, depth: VIT_DEPTH[m] }, pick: 'best' } }) as const),
+    compare: VITS.map((m) => ({ quantity: `${NAMES[m]} a(p_max) over widths`, published: [20, 30], digits: 0, unit: '%', query: { measure: 'accuracy', where: { model: m, depth: VIT_DEPTH[m] }, pick: 'best' } }) as const),
   },
   {
     figures: ['fig06'], label: 'ViT depth a(p_max) 45–50%', source: 'Kumar §6 (SPEC §2.5)', models: VITS, panels: ['6e'],
     draw: [{ on: FIG_PS_VS_ACC, at: { kind: 'x-range', x: [45, 50] } }],
-    compare: VITS.map((m) => ({ quantity: `${NAMES[m]} a(p_max) over depths`, published: [45, 50], unit: '%', query: { measure: 'accuracy', where: { model: m, width: 1 }, pick: 'best' } }) as const),
+    compare: VITS.map((m) => ({ quantity: `${NAMES[m]} a(p_max) over depths`, published: [45, 50], digits: 0, unit: '%', query: { measure: 'accuracy', where: { model: m, width: 1 }, pick: 'best' } }) as const),
   },
   {
     figures: ['fig06'], label: 'ViT best depth 2 blocks', source: 'Kumar §6 (SPEC §2.5)', models: VITS,
@@ -315,7 +315,7 @@ export const PUBLISHED_VALUES: readonly PublishedValue[] = [
     compare: [{ quantity: 'ResNet-6 mean entropy', published: 0.5, digits: 2, query: { measure: 'entropy', where: { model: 'resnet6', skip: true }, pick: 'final' } }],
   },
   {
-    figures: ['fig15'], label: 'ResNet-50 (entropy ≈ 0.7, PS 68.0)', source: 'Kumar §8.5 (SPEC §2.5, §4.7)', status: 'inconsistent', models: ['resnet50'], panels: ['15d'],
+    figures: ['fig15'], label: 'ResNet-50 (≈ 0.7, PS 68.0)', source: 'Kumar §8.5 (SPEC §2.5, §4.7)', status: 'inconsistent', models: ['resnet50'], panels: ['15d'],
     note: 'entropy "around 0.7"; PS 68.0 here but 68.2 in Table 1 (SPEC §8.3)',
     draw: [
       { on: { chart: 'ps-vs-entropy' }, at: { kind: 'point', x: 0.7, y: 68.0 } },

@@ -128,6 +128,7 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
     return ps.length ? ps : [undefined];
   };
   const chartId = (chart: string, panel: PanelSpec | undefined) => (panel ? `${chart}-${panel.id}` : chart);
+  // The report heading names the panel and what is plotted; the chart's own title (panel?.title ?? heading) stays short.
   const panelTitle = (title: string, panel: PanelSpec | undefined) => (panel?.title ? `${panel.title}: ${title}` : panel ? `${title} (panel ${panel.id})` : title);
   const panelEmpty = (chart: string, panel: PanelSpec | undefined) =>
     notes.push(`Chart ${chartId(chart, panel)} is not drawn: no cell of this run agrees with its panel${panel?.where ? ` (${JSON.stringify(panel.where)})` : ''}${panel?.final ? ' at its last checkpoint' : ''}.`);
@@ -185,7 +186,7 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
         title: `${title}${options.aggregate ? ` (mean ± SE over ${options.aggregate})` : ''}`,
         spec: psVsAccuracyChart(points, {
           ...size, references: published ? undefined : false, guides, published: pub.marks,
-          title, xTitle: `${accDataset} top-1 accuracy (%)`,
+          title: panel?.title ?? title, xTitle: `${accDataset} top-1 accuracy (%)`,
         }),
         caption: `Points: ${points.length} ${options.aggregate ? 'models' : 'measured cells'} of this run${colorBy ? `, coloured by ${colorBy.join(' and ')}` : ''}${panel?.where ? ` (cells with ${JSON.stringify(panel.where)})` : ''}; the line is their Pareto frontier.${correlation(points)}${aggregateCaption}` +
           `${guides?.length ? ' Dotted lines: p_max (best measured PS of each colour group) and a(p_max) (its accuracy).' : ''}` +
@@ -213,7 +214,7 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
       charts.push({
         id: chartId(kind, panel),
         title,
-        spec: psVsMeasureChart(points, { ...size, title, xTitle, published: pub.marks }),
+        spec: psVsMeasureChart(points, { ...size, title: panel?.title ?? title, xTitle, published: pub.marks }),
         caption: `${points.length} cells of this run${colorBy ? `, coloured by ${colorBy.join(' and ')}` : ''}${panel?.where ? ` (cells with ${JSON.stringify(panel.where)}${panel.final ? ', last checkpoints' : ''})` : panel?.final ? ' (last checkpoints)' : ''}. ${caption}${correlation(points)}${publishedCaption(pub.values)}${pub.marks.length ? notValNote : ''}`,
       });
     }
@@ -242,7 +243,7 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
         charts.push({
           id: chartId('margin-vs-accuracy', panel),
           title,
-          spec: psVsAccuracyChart(points, { ...size, title, xTitle: `${accDataset} top-1 accuracy (%)`, yTitle: 'Distortion margin', frontier: false, references: false }),
+          spec: psVsAccuracyChart(points, { ...size, title: panel?.title ?? title, xTitle: `${accDataset} top-1 accuracy (%)`, yTitle: 'Distortion margin', frontier: false, references: false }),
           caption: `${points.length} cells of this run${colorBy ? `, coloured by ${colorBy.join(' and ')}` : ''}: y is the mean d(ref, farther) − mean d(ref, nearer) over unanimous triplets, x the top-1 of the same checkpoint (Fig. 12a as its caption plots it; the paper gives no numbers).${correlation(points)}`,
         });
       }

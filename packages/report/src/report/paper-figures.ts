@@ -204,7 +204,8 @@ export function buildPublishedTable(figure: PaperFigure, run: RunCells): Table |
       const r = evaluateQuery(c.query, run);
       if (r.value === null) missing.push(`${c.quantity}: ${r.why}`);
       const d = c.digits ?? (c.query.measure === 'entropy' ? 2 : 1);
-      const shown = r.value === null ? null : `${c.quantity.includes('gain') && r.value > 0 ? '+' : ''}${r.value.toFixed(d + 1).replace('-', '−')}${c.unit ?? ''}`;
+      // One more decimal than the paper prints (a matrix value such as a width: as many as the paper's).
+      const shown = r.value === null ? null : `${c.quantity.includes('gain') && r.value > 0 ? '+' : ''}${r.value.toFixed(c.query.measure === 'key' ? d : d + 1).replace('-', '−')}${c.unit ?? ''}`;
       rows.push({
         group: v.label,
         cells: {

@@ -52,7 +52,7 @@ describe('the published values per figure', () => {
     const fig11 = publishedFor('fig11').map((v) => (v.draw![0].at as { y: number }).y);
     expect(fig11).toEqual([69.1, 69.7, 69.5, 69.5, 69.8, 69.7, 70.2]);
     expect(findValue('ResNet-6 width p_max (20%, 69.6)')).toMatchObject({ status: 'inconsistent', note: expect.stringMatching(/69\.5/) });
-    expect(findValue('ResNet-50 (entropy ≈ 0.7, PS 68.0)')).toMatchObject({ status: 'inconsistent', note: expect.stringMatching(/68\.2/) });
+    expect(findValue('ResNet-50 (≈ 0.7, PS 68.0)')).toMatchObject({ status: 'inconsistent', note: expect.stringMatching(/68\.2/) });
     expect(findValue('ResNet-6 entropy ≈ 0.5 (best PS)').status).toBe('approximate');
     // Table 1 gains of the Central Crop column, ViT-L/4 negative.
     const crop = findValue('Table 1 Central Crop').compare!.filter((c) => /gain/.test(c.quantity)).map((c) => c.published);
@@ -155,13 +155,13 @@ describe('the published-vs-run table', () => {
     const row = (q: string) => t.rows.find((r) => r.cells.quantity === q)!.cells;
     // resnet50: PS 69.5 - 0.4·|i-1| is highest at i = 1 (step 0003753), accuracy 0.1 + 0.1 = 20%.
     expect(row('ResNet-50 p_max over epochs')).toMatchObject({ published: '69.7', run: '69.50', from: expect.stringMatching(/resnet50\/0003753/) });
-    expect(row('ResNet-50 a(p_max) over epochs')).toMatchObject({ published: '15.0–25.0%', run: '20.00%' });
+    expect(row('ResNet-50 a(p_max) over epochs')).toMatchObject({ published: '15–25%', run: '20.0%' });
     // Train Steps gain: best (69.5) minus the last checkpoint (69.5 - 0.8).
     expect(row('ResNet-50 Train Steps gain over the default')).toMatchObject({ published: '+1.5', run: '+0.80' });
     expect(row('ResNet-6 p_max over epochs'.replace('p_max', 'a(p_max)'))).toMatchObject({ run: null });
     expect(t.notes?.join(' ')).toMatch(/Not in this run: ResNet-6 a\(p_max\) over epochs: no perceptual-score cell with \{"model":"resnet6"\}/);
     const md = tableToMarkdown(t);
-    expect(md).toContain('| ResNets a(p_max) 15–25% | ResNet-200 a(p_max) over epochs | 15.0–25.0% |');
+    expect(md).toContain('| ResNets a(p_max) 15–25% | ResNet-200 a(p_max) over epochs | 15–25% |');
     // The table comes first, before Table 5.
     expect(doc.tables.map((x) => x.id).slice(0, 2)).toEqual(['table-published', 'table5']);
   });
@@ -211,6 +211,7 @@ describe('panels and the figure variants', () => {
     expect(new Set(named(chart(doc, 'ps-vs-accuracy-7a').spec, 'points')?.data?.values.map((v) => v.group))).toEqual(new Set(['resnet6/inception', 'resnet6/central', 'resnet50/inception', 'resnet50/central']));
     expect(named(chart(doc, 'ps-vs-accuracy-7b').spec, 'points')?.data?.values.map((v) => v.group).sort()).toEqual(['vit-b8/central', 'vit-b8/inception']);
     expect(chart(doc, 'ps-vs-accuracy-7a').title).toMatch(/^Fig\. 7a: ResNets/);
+    expect((chart(doc, 'ps-vs-accuracy-7a').spec as { title: string }).title).toBe('Fig. 7a: ResNets');
     expect(doc.notes.join(' ')).toMatch(/ps-vs-accuracy-x is not drawn: no cell of this run agrees with its panel/);
     // Table 1's Central Crop gain: central minus inception PS of the same model.
     const t = doc.tables.find((x) => x.id === 'table-published')!.table;
