@@ -7,9 +7,10 @@
  * AlexNet, the same safetensors weights) with the same thread count. The two alternate, each in a
  * fresh process, so both see the same machine load. Model loading is not timed on either side.
  *
- *   npm run build && node bench/ps-throughput.mjs [--threads 2] [--count 100] [--repeats 3] [--batch 50]
+ *   npm run build && node bench/ps-throughput.mjs [--threads 2] [--count 400] [--repeats 3] [--batch 50] [--variants]
  *
- * --count is triplets per synthetic subset (5 subsets, 64×64). PERCEPT_ASSETS must hold
+ * --count is triplets per synthetic subset (5 subsets, 64×64). --variants adds Percept with its
+ * LPIPS computed in JavaScript (distanceHeads false), alone and with a main-thread session. PERCEPT_ASSETS must hold
  * weights/alexnet-features.safetensors and weights/lpips-v0.1-alex-lin.safetensors.
  * Runs against the packages' dist/ builds. Machines are shared and noisy: read the ratios.
  */
@@ -27,7 +28,9 @@ const bin = join(repo, 'packages/cli/dist/bin.js');
 const args = process.argv.slice(2);
 const opt = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const threads = Number(opt('--threads', Math.min(2, os.availableParallelism())));
-const count = Number(opt('--count', 100));
+// 5 × 400 = 2,000 triplets: long enough that start-up (a new session's first, slow runs) does not
+// dominate, as it does not in a real evaluation (BAPPS val 2AFC has ~36k triplets).
+const count = Number(opt('--count', 400));
 const repeats = Number(opt('--repeats', 3));
 const batch = Number(opt('--batch', 50));
 const PYTHON = process.env.PERCEPT_PYTHON ?? '/usr/bin/python3';
@@ -69,10 +72,11 @@ if (args.includes('--worker')) {
     jnd: false,
     subsets: opt('--subsets').split(','),
     backbone: { use: 'alexnet', with: { weights: 'pretrained' } },
-    backend: { use: 'onnx', with: { intraOpNumThreads: threads } },
+    backend: { use: 'onnx', with: { intraOpNumThreads: threads, sessionThread: opt('--session-thread', 'worker') } },
     distances: [{ id: 'lin', use: 'lpips', with: { variant: 'lin', lin: 'pretrained' } }],
     batchSize: batch,
     bootstrap: false,
+    distanceHeads: !args.includes('--no-heads'),
   }, ctx);
   const seconds = (t1 - t0) / 1000;
   console.log(JSON.stringify({ triplets, seconds, cpuSeconds: cpu, tripletsPerSecond: triplets / seconds, score: result.ps.lin, engine: records.engine }));
@@ -98,7 +102,19 @@ if (args.includes('--breakdown-worker')) {
   for (const x of inputs) await extractor.extract(x);
   const forward = (performance.now() - t) / 1000;
   await extractor.dispose();
-  console.log(JSON.stringify({ images: inputs.reduce((a, x) => a + x.shape[0], 0), decode, forward }));
+  // What the job runs: the forward pass with the LPIPS head, (ref, p0) and (ref, p1) per triplet.
+  const { LpipsDistance } = await import('@percept/metrics');
+  const { resolveLinWeights } = await import('@percept/dataset-bapps');
+  const linWeights = await resolveLinWeights('pretrained', { backbone: 'alexnet', taps: extractor.taps, baseDir: process.cwd() });
+  const head = new LpipsDistance({ variant: 'lin', lin: { weights: linWeights.weights } }).head('lin', extractor.taps);
+  const fused = await backend.load(spec, { maxBatch: 3 * batch, heads: [head], tapOutputs: false });
+  const pairs = (n) => ({ a: Int32Array.from({ length: 2 * n }, (_, i) => i % n), b: Int32Array.from({ length: 2 * n }, (_, i) => n + i) });
+  await fused.extract(inputs[0], { pairs: pairs(inputs[0].shape[0] / 3) }); // warm-up
+  t = performance.now();
+  for (const x of inputs) await fused.extract(x, { pairs: pairs(x.shape[0] / 3) });
+  const forwardLpips = (performance.now() - t) / 1000;
+  await fused.dispose();
+  console.log(JSON.stringify({ images: inputs.reduce((a, x) => a + x.shape[0], 0), decode, forward, forwardLpips }));
   process.exit(0);
 }
 
@@ -128,8 +144,8 @@ const cores = Array.from({ length: threads }, (_, i) => i).join(',');
 const canPin = threads < os.availableParallelism() && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 const pinned = (cmd, argv, pin) => (pin ? ['taskset', ['-c', cores, cmd, ...argv]] : [cmd, argv]);
 
-function percept(uvThreads, pin = false) {
-  const r = spawnSync(...pinned(process.execPath, [fileURLToPath(import.meta.url), '--worker', '--root', root, '--subsets', subsets.join(','), '--threads', String(threads), '--batch', String(batch)], pin),
+function percept(uvThreads, pin = false, extra = []) {
+  const r = spawnSync(...pinned(process.execPath, [fileURLToPath(import.meta.url), '--worker', '--root', root, '--subsets', subsets.join(','), '--threads', String(threads), '--batch', String(batch), ...extra], pin),
     { env: { ...env, UV_THREADPOOL_SIZE: String(uvThreads) }, encoding: 'utf8', cwd: repo });
   if (r.status !== 0) throw new Error(`percept worker failed:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
@@ -155,11 +171,17 @@ console.log(`weights: alexnet-features.safetensors sha256 ${sha256(weights).slic
 // size, so decoding cannot borrow more threads than PyTorch has; PyTorch decoding inline and with a
 // DataLoader worker process prefetching the next batch.
 const configs = [
-  ['Percept perceptual-score (onnx), UV_THREADPOOL_SIZE=4 (default)', () => percept(4)],
-  [`Percept perceptual-score (onnx), UV_THREADPOOL_SIZE=${threads}`, () => percept(threads)],
+  ['Percept perceptual-score (onnx), defaults: session in a worker thread, LPIPS head in the graph', () => percept(4)],
+  ['Percept, session on the main thread (sessionThread "main")', () => percept(4, false, ['--session-thread', 'main'])],
   ['PyTorch loop, PIL decode inline', () => torch(0)],
   ['PyTorch loop, DataLoader 1 worker process', () => torch(1)],
 ];
+if (args.includes('--variants')) {
+  configs.push(
+    ['Percept, LPIPS in JavaScript on the returned taps (distanceHeads false)', () => percept(4, false, ['--no-heads'])],
+    ['Percept, both: main-thread session and JavaScript LPIPS (the design before worker sessions and heads)', () => percept(4, false, ['--session-thread', 'main', '--no-heads'])],
+  );
+}
 if (canPin) {
   configs.push(
     [`Percept perceptual-score (onnx), UV_THREADPOOL_SIZE=4, pinned to ${threads} core(s)`, () => percept(4, true)],
@@ -199,7 +221,8 @@ const ratios = runs[0].map((p, r) => p.tripletsPerSecond / runs[2][r].tripletsPe
 console.log('');
 console.log(`Percept (default) ÷ PyTorch inline, per repeat: ${ratios.map((x) => `${x.toFixed(2)}×`).join(', ')}; best ÷ best ${(best(0) / torchBest).toFixed(2)}×`);
 if (canPin) {
-  const pinnedRatios = runs[4].map((p, r) => p.tripletsPerSecond / runs[5][r].tripletsPerSecond);
+  const at = (prefix) => configs.findIndex(([label]) => label.startsWith(prefix) && label.includes('pinned'));
+  const pinnedRatios = runs[at('Percept')].map((p, r) => p.tripletsPerSecond / runs[at('PyTorch')][r].tripletsPerSecond);
   console.log(`Percept ÷ PyTorch inline, both pinned to ${threads} core(s), per repeat: ${pinnedRatios.map((x) => `${x.toFixed(2)}×`).join(', ')}`);
 }
 console.log(`load average after the runs: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
@@ -216,7 +239,8 @@ if (bd.status === 0 && tb.status === 0) {
   console.log(`| stage (${p.images} images) | Percept s | PyTorch s |`);
   console.log('|---|---|---|');
   console.log(`| decode PNG → float batches | ${p.decode.toFixed(2)} (the job's reader) | ${q.decode.toFixed(2)} (PIL) |`);
-  console.log(`| AlexNet forward to the taps | ${p.forward.toFixed(2)} (onnxruntime) | ${q.forward.toFixed(2)} (torch) |`);
+  console.log(`| AlexNet forward to the taps | ${p.forward.toFixed(2)} (onnxruntime, taps returned) | ${q.forward.toFixed(2)} (torch) |`);
+  console.log(`| forward + LPIPS lin of both pairs | ${p.forwardLpips.toFixed(2)} (onnxruntime, LPIPS head in the graph) | ${q.forwardLpips.toFixed(2)} (torch) |`);
 } else {
   console.error(`breakdown failed:\n${bd.stderr}\n${tb.stderr}`);
 }

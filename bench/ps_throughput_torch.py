@@ -161,7 +161,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--loader-workers", type=int, default=0)
     ap.add_argument("--warmup", action="store_true", help="one untimed pass first")
-    ap.add_argument("--breakdown", action="store_true", help="time decoding alone, then the forward pass alone")
+    ap.add_argument("--breakdown", action="store_true", help="time decoding alone, the forward pass alone, then forward + LPIPS")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -184,7 +184,13 @@ def main():
                 for layer in model.features[: ALEX_TAPS[-1] + 1]:
                     y = layer(y)
             forward = time.perf_counter() - t0
-        print(json.dumps({"images": sum(x.shape[0] for x in inputs), "decode": decode, "forward": forward}))
+            # The loop's own model call: forward pass and LPIPS of (ref, p0) and (ref, p1).
+            t0 = time.perf_counter()
+            for x in inputs:
+                n = x.shape[0] // 3
+                model(x[:n], x[n : 2 * n], x[2 * n :])
+            forward_lpips = time.perf_counter() - t0
+        print(json.dumps({"images": sum(x.shape[0] for x in inputs), "decode": decode, "forward": forward, "forwardLpips": forward_lpips}))
         return 0
     if a.warmup:
         run(model, items[: a.batch], a.batch, 0)

@@ -236,3 +236,12 @@ export interface FileModelSpec extends ModelSpec {
 }
 
 export type BackboneModelSpec = IRModelSpec | FileModelSpec;
+
+/**
+ * The taps a backend reports for this model, when they are known without loading it: an IR
+ * backbone's declared taps, in the order backends return them. A model file's taps may be patterns
+ * (`op:Conv`) that only a backend resolves, so they give undefined.
+ */
+export function declaredTaps(spec: ModelSpec): string[] | undefined {
+  return spec.kind === 'ir' ? Object.keys((spec as IRModelSpec).graph.taps) : undefined;
+}

@@ -11,14 +11,16 @@ import * as ort from 'onnxruntime-node';
 import {
   InputError, PerceptError,
   type Backend, type EngineInfo, type FeatureExtractor, type Features, type HostTensor, type ImageBatch,
-  type LoadOptions, type ModelSpec,
+  type ImagePairs, type LoadOptions, type ModelSpec, type DistanceResult,
 } from '@percept/core';
 import type { FileModelSpec, IRModelSpec, Preprocessing } from '@percept/backbones';
 import { preprocess } from '@percept/images';
 import { compileModelSpec } from './compile.js';
+import type { CompiledHead } from './heads.js';
 import { readOnnxFile, tapOnnxModel } from './file-model.js';
 import { dequantize, type QuantParams } from './quant.js';
 import { ENGINE, engineVersion, openSession, supportedProviders, type OnnxSessionOptions } from './session.js';
+import type { RunnableSession, SessionOutput } from './session-worker.js';
 import { parseOnnxBackendOptions } from './options.js';
 
 interface OutputPlan {
@@ -34,10 +36,14 @@ interface ExtractorPlan {
   label: string;
   inputName: string;
   /** NHWC [0,1] batch -> the session's input tensor, in `scratch`'s array when it offers one. */
-  prepare(batch: ImageBatch, scratch: InputScratch): ort.Tensor;
+  prepare(batch: ImageBatch, scratch: InputScratch): { data: Float32Array; shape: readonly number[] };
   outputs: OutputPlan[];
   /** Layout to report for rank-4 outputs. */
   mapLayout: 'NCHW' | 'NHWC';
+  /** The model's taps (also when they are not outputs). */
+  taps: string[];
+  heads: CompiledHead[];
+  pairInputs?: { a: string; b: string };
 }
 
 /** Geometry only: the IR graph head does the normalisation. */
@@ -54,6 +60,8 @@ function isFileModel(m: ModelSpec): m is FileModelSpec {
 
 export class OnnxBackend implements Backend {
   readonly name = 'onnx';
+  /** LPIPS heads compile into IR backbones' graphs (heads.ts); ONNX files run as they are. */
+  readonly heads = ['lpips'] as const;
 
   private readonly options: OnnxSessionOptions;
 
@@ -97,18 +105,20 @@ export class OnnxBackend implements Backend {
   }
 
   private async loadIR(spec: IRModelSpec, options: LoadOptions): Promise<FeatureExtractor> {
-    const compiled = compileModelSpec(spec, { taps: options.taps, logits: options.logits });
+    const compiled = compileModelSpec(spec, { taps: options.taps, logits: options.logits, heads: options.heads, tapOutputs: options.tapOutputs });
     const { session, info } = await openSession(compiled.encode(), this.options, `backbone "${spec.name}"`);
     const geometry = geometryOnly(spec.preprocessing);
     return new OnnxFeatureExtractor(session, info, {
       label: `backbone "${spec.name}"`,
       inputName: compiled.inputName,
       prepare: (batch, scratch) => {
-        const t = preprocess(batch, geometry, 'NCHW', scratch);
-        return new ort.Tensor('float32', t.data, t.shape);
+        return preprocess(batch, geometry, 'NCHW', scratch);
       },
       outputs: compiled.outputs.map((o) => ({ key: o.key, kind: o.kind, output: o.output })),
       mapLayout: 'NCHW',
+      taps: compiled.taps,
+      heads: compiled.heads,
+      pairInputs: compiled.pairInputs,
     });
   }
 
@@ -121,69 +131,112 @@ export class OnnxBackend implements Backend {
       inputName: spec.inputName,
     });
     const { session, info } = await openSession(tapped.encode(), this.options, spec.path);
+    // ONNX files take no distance heads (their taps' layouts are the file's); callers compute
+    // distances from the taps, so they are returned whatever `tapOutputs` says.
     const outputs: OutputPlan[] = tapped.taps.map((t) => ({ key: t, kind: 'tap', output: t, quant: tapped.quant.get(t) }));
     if (tapped.logits) outputs.push({ key: 'logits', kind: 'logits', output: tapped.logits, quant: tapped.quant.get(tapped.logits) });
     return new OnnxFeatureExtractor(session, info, {
       label: spec.path,
       inputName: tapped.inputName,
       prepare: (batch, scratch) => {
-        const t = preprocess(batch, spec.preprocessing, spec.inputLayout, scratch);
-        return new ort.Tensor('float32', t.data, t.shape);
+        return preprocess(batch, spec.preprocessing, spec.inputLayout, scratch);
       },
       outputs,
       mapLayout: spec.inputLayout,
+      taps: [...tapped.taps],
+      heads: [],
     });
   }
+}
+
+/** A head's per-layer outputs as a distance result: the total sums the layers in float64, as `lpips` does. */
+function headResult(head: CompiledHead, outputs: Record<string, SessionOutput>): DistanceResult {
+  const perLayer = head.outputs.map((name) => outputs[name].data as Float32Array);
+  const m = perLayer[0]?.length ?? 0;
+  const total = new Float32Array(m);
+  for (let k = 0; k < m; k++) {
+    let sum = 0;
+    for (const layer of perLayer) sum += layer[k];
+    total[k] = sum;
+  }
+  return { total, perLayer, layers: [...head.layers] };
 }
 
 /** Offers an array of `length` floats for the input tensor, or undefined for a new one. */
 type InputScratch = (length: number) => Float32Array | undefined;
 
+/** Input arrays kept between batches; more than this many only happen with many overlapping calls. */
+const MAX_POOLED_INPUTS = 4;
+
 export class OnnxFeatureExtractor implements FeatureExtractor {
   readonly taps: readonly string[];
   private disposed = false;
   /**
-   * The input tensor's array, kept from one batch to the next: a batch of 150 64×64 images is
-   * 7 MB, and faulting in a fresh allocation of that size per batch cost more than filling it.
-   * The session reads it only during `run`, so one buffer serves every call that does not
-   * overlap another (overlapping calls get their own arrays).
+   * Input tensor arrays, kept from one batch to the next: a batch of 150 64×64 images is 7 MB, and
+   * faulting in a fresh allocation of that size per batch cost more than filling it. A session
+   * owns an array only while it runs on it (in a worker it is transferred there and back), so
+   * each call takes one from the pool, or a new one when every pooled array is in flight.
    */
-  private input?: Float32Array;
-  private inputBusy = false;
+  private readonly inputs: Float32Array[] = [];
 
-  constructor(private readonly session: ort.InferenceSession, private readonly engine: EngineInfo, private readonly plan: ExtractorPlan) {
-    this.taps = plan.outputs.filter((o) => o.kind === 'tap').map((o) => o.key);
+  readonly heads: readonly string[];
+
+  constructor(private readonly session: RunnableSession, private readonly engine: EngineInfo, private readonly plan: ExtractorPlan) {
+    this.taps = [...plan.taps];
+    this.heads = plan.heads.map((h) => h.id);
   }
 
-  async extract(batch: ImageBatch, options: { signal?: AbortSignal } = {}): Promise<Features> {
+  async extract(batch: ImageBatch, options: { signal?: AbortSignal; pairs?: ImagePairs } = {}): Promise<Features> {
     if (this.disposed) throw new PerceptError(`The ONNX feature extractor for ${this.plan.label} was disposed.`);
     options.signal?.throwIfAborted();
-    const reuse = !this.inputBusy;
+    const indices = this.pairFeeds(batch, options.pairs);
+    let taken: Float32Array | undefined;
     const input = this.plan.prepare(batch, (length) => {
-      if (!reuse) return undefined;
-      if (!this.input || this.input.length < length) this.input = new Float32Array(length);
-      return this.input.subarray(0, length);
+      const i = this.inputs.findIndex((a) => a.length >= length);
+      taken = i >= 0 ? this.inputs.splice(i, 1)[0] : new Float32Array(length);
+      return taken.subarray(0, length);
     });
-    const fetches = [...new Set(this.plan.outputs.map((o) => o.output))];
-    let results: ort.InferenceSession.ReturnType;
-    if (reuse) this.inputBusy = true;
-    try {
-      results = await this.session.run({ [this.plan.inputName]: input }, fetches);
-    } finally {
-      if (reuse) this.inputBusy = false;
-    }
+    const fetches = [...new Set([...this.plan.outputs.map((o) => o.output), ...this.plan.heads.flatMap((h) => h.outputs)])];
+    const { outputs, input: returned } = await this.session.run(this.plan.inputName, input.data, input.shape, fetches, indices);
+    // The array came back (as a new view after a worker round trip): keep its whole buffer.
+    if (taken) this.keepInput(new Float32Array(returned.buffer as ArrayBuffer));
     options.signal?.throwIfAborted();
     const features: Features = { taps: {} };
     for (const o of this.plan.outputs) {
-      const t = results[o.output];
+      const t = outputs[o.output];
       const host = this.toHost(o, t);
       if (o.kind === 'logits') features.logits = host;
       else features.taps[o.key] = host;
     }
+    if (this.plan.heads.length) features.heads = Object.fromEntries(this.plan.heads.map((h) => [h.id, headResult(h, outputs)]));
     return features;
   }
 
-  private toHost(o: OutputPlan, t: ort.Tensor): HostTensor {
+  /** The pair inputs of the heads, checked against the batch. */
+  private pairFeeds(batch: ImageBatch, pairs: ImagePairs | undefined): Record<string, Int32Array> | undefined {
+    const inputs = this.plan.pairInputs;
+    if (!inputs) return undefined;
+    if (!pairs) throw new InputError(`The ONNX feature extractor for ${this.plan.label} computes distance heads (${this.heads.join(', ')}), so extract needs "pairs".`);
+    const n = batch.shape[0];
+    if (pairs.a.length !== pairs.b.length) throw new InputError(`extract: pairs.a has ${pairs.a.length} entries but pairs.b has ${pairs.b.length}.`);
+    for (const side of [pairs.a, pairs.b]) {
+      const bad = side.findIndex((i) => !(i >= 0 && i < n));
+      if (bad >= 0) throw new InputError(`extract: pair ${bad} names image ${side[bad]}, but the batch has ${n} images.`);
+    }
+    return { [inputs.a]: pairs.a, [inputs.b]: pairs.b };
+  }
+
+  private keepInput(array: Float32Array): void {
+    if (this.inputs.length < MAX_POOLED_INPUTS) {
+      this.inputs.push(array);
+      return;
+    }
+    // A full pool keeps its largest arrays, so a bigger batch does not allocate on every call.
+    const smallest = this.inputs.reduce((k, a, i) => (a.length < this.inputs[k].length ? i : k), 0);
+    if (this.inputs[smallest].length < array.length) this.inputs[smallest] = array;
+  }
+
+  private toHost(o: OutputPlan, t: SessionOutput): HostTensor {
     let data: Float32Array;
     if (t.type === 'float32') {
       data = t.data as Float32Array;

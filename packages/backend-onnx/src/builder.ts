@@ -95,3 +95,8 @@ export class GraphBuilder {
 export function floatValueInfo(name: string, shape?: Array<number | string | null>): OnnxValueInfo {
   return { name, type: { elemType: DataType.FLOAT, shape }, unknown: [] };
 }
+
+/** An int32 tensor value-info (index inputs such as the image pairs of distance heads). */
+export function int32ValueInfo(name: string, shape?: Array<number | string | null>): OnnxValueInfo {
+  return { name, type: { elemType: DataType.INT32, shape }, unknown: [] };
+}

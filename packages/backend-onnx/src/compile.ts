@@ -7,8 +7,10 @@
  * resizes and transposes NHWC to NCHW before the session runs.
  */
 import { InputError, didYouMean, sizeOf } from '@percept/core';
-import type { IRGraph, IRNode, IRModelSpec, Preprocessing, WeightMap, WeightTensor } from '@percept/backbones';
-import { GraphBuilder, floatValueInfo } from './builder.js';
+import { inferShapes, type IRGraph, type IRNode, type IRModelSpec, type Preprocessing, type WeightMap, type WeightTensor } from '@percept/backbones';
+import type { LpipsHeadSpec } from '@percept/core';
+import { GraphBuilder, floatValueInfo, int32ValueInfo } from './builder.js';
+import { emitLpipsHeads, PAIR_A, PAIR_B, type CompiledHead, type HeadTap } from './heads.js';
 import { encodeModel, type OnnxModel } from './proto/onnx.js';
 
 export const ONNX_OPSET = 17;
@@ -25,6 +27,10 @@ export interface CompileOptions {
   preprocessing?: Preprocessing | null;
   /** Model doc string (e.g. weights provenance). */
   docString?: string;
+  /** LPIPS heads over the taps (heads.ts); they add the int32 inputs `pair_a` and `pair_b`. */
+  heads?: readonly LpipsHeadSpec[];
+  /** false: no tap outputs (heads and logits only). Default true. */
+  tapOutputs?: boolean;
 }
 
 export interface CompiledOutput {
@@ -40,7 +46,14 @@ export interface CompiledOutput {
 export interface CompiledModel {
   model: OnnxModel;
   inputName: string;
+  /** Tap and logits outputs (no taps when compiled with `tapOutputs: false`). */
   outputs: CompiledOutput[];
+  /** Every tap the model was compiled with, output or not, shallow to deep. */
+  taps: string[];
+  /** Distance heads and their per-layer outputs. */
+  heads: CompiledHead[];
+  /** The pair inputs the heads read, when there are heads. */
+  pairInputs?: { a: string; b: string };
   /** Serialises the model (encoded on demand: large models are only copied when needed). */
   encode(): Uint8Array;
 }
@@ -107,17 +120,57 @@ class IRCompiler {
 
     for (const node of graph.nodes) this.emit(node);
 
-    const outputs = this.outputs(options);
+    const withHeads = (options.heads?.length ?? 0) > 0;
+    if (withHeads) {
+      b.reserve(PAIR_A);
+      b.reserve(PAIR_B);
+    }
+    const all = this.outputs(options);
+    const heads = withHeads ? emitLpipsHeads(b, options.heads!, this.headTaps(all, options.preprocessing?.size ?? null)) : [];
+    const outputs = options.tapOutputs === false ? all.filter((o) => o.kind !== 'tap') : all;
+    if (outputs.length === 0 && heads.length === 0) throw new InputError(`Backbone "${graph.name}" compiled with no outputs: ask for taps, logits or distance heads.`);
+    const inputs = [inputInfo];
+    if (withHeads) inputs.push(int32ValueInfo(PAIR_A, ['M']), int32ValueInfo(PAIR_B, ['M']));
     const model: OnnxModel = {
       irVersion: ONNX_IR_VERSION,
       opsetImport: [{ domain: '', version: ONNX_OPSET }],
       producerName: 'percept',
       producerVersion: '0.1.0',
       docString: options.docString,
-      graph: b.graph(graph.name, [inputInfo], outputs.map((o) => floatValueInfo(o.output))),
+      graph: b.graph(graph.name, inputs, [
+        ...outputs.map((o) => floatValueInfo(o.output)),
+        ...heads.flatMap((h) => h.outputs.map((o) => floatValueInfo(o, ['M']))),
+      ]),
       unknown: [],
     };
-    return { model, inputName: INPUT_NAME, outputs, encode: () => encodeModel(model) };
+    return {
+      model, inputName: INPUT_NAME, outputs, heads, taps: all.filter((o) => o.kind === 'tap').map((o) => o.key),
+      pairInputs: withHeads ? { a: PAIR_A, b: PAIR_B } : undefined,
+      encode: () => encodeModel(model),
+    };
+  }
+
+  /**
+   * The taps heads may read, with their channel counts where shape inference can tell (at the
+   * preprocessing size, or 64×64 when the backbone takes any size), so lin weights of the wrong
+   * length fail at load with the layer's name.
+   */
+  private headTaps(outputs: readonly CompiledOutput[], size: readonly [number, number] | null): Map<string, HeadTap> {
+    let shapes: Map<string, readonly number[]> | undefined;
+    try {
+      shapes = inferShapes(this.graph, [1, this.graph.input.channels, size?.[0] ?? 64, size?.[1] ?? 64]);
+    } catch {
+      shapes = undefined;
+    }
+    const taps = new Map<string, HeadTap>();
+    for (const o of outputs) {
+      if (o.kind !== 'tap') continue;
+      const node = this.graph.taps[o.key]?.node ?? o.key;
+      const shape = shapes?.get(node);
+      const channels = shape ? shape[o.rank === 3 ? 2 : 1] : undefined;
+      taps.set(o.key, { tensor: this.tensor.get(node)!, rank: o.rank, channels });
+    }
+    return taps;
   }
 
   private outputs(options: CompileOptions): CompiledOutput[] {

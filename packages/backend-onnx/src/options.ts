@@ -20,6 +20,11 @@ export const onnxBackendOptionsSchema = {
     interOpNumThreads: { type: 'integer', minimum: 0, description: 'Threads across operators (executionMode "parallel" only).' },
     graphOptimizationLevel: { enum: [...optimisationLevels], default: 'all', description: 'onnxruntime graph optimisation level.' },
     executionMode: { enum: ['sequential', 'parallel'], default: 'sequential' },
+    sessionThread: {
+      enum: ['worker', 'main'],
+      default: 'worker',
+      description: 'Where the session runs: "worker" (a worker thread, so inference overlaps decoding and distances on the main thread) or "main" (the calling thread, which each forward pass then blocks).',
+    },
   },
 } as const;
 
@@ -46,6 +51,10 @@ export function parseOnnxBackendOptions(options: Record<string, unknown>): OnnxS
   const mode = options.executionMode;
   if (mode !== undefined && mode !== 'sequential' && mode !== 'parallel') {
     throw new InputError(`onnx backend: "executionMode" must be "sequential" or "parallel", got ${JSON.stringify(mode)}.`);
+  }
+  const thread = options.sessionThread;
+  if (thread !== undefined && thread !== 'worker' && thread !== 'main') {
+    throw new InputError(`onnx backend: "sessionThread" must be "worker" or "main", got ${JSON.stringify(thread)}.`);
   }
   return options as OnnxSessionOptions;
 }

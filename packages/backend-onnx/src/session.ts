@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { PerceptError, type EngineInfo } from '@percept/core';
+import { SessionWorker, type RunnableSession } from './session-worker.js';
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'layout' | 'all';
 
@@ -16,6 +17,12 @@ export interface OnnxSessionOptions {
   interOpNumThreads?: number;
   graphOptimizationLevel?: GraphOptimizationLevel;
   executionMode?: 'sequential' | 'parallel';
+  /**
+   * Where the session runs: 'worker' (default) holds it in a worker thread so inference overlaps the
+   * caller's own work; 'main' runs it on the calling thread (onnxruntime-node then blocks that
+   * thread for each forward pass).
+   */
+  sessionThread?: 'worker' | 'main';
 }
 
 export const ENGINE = 'onnxruntime-node';
@@ -30,8 +37,22 @@ export function supportedProviders(): string[] {
 }
 
 export interface OpenedSession {
-  session: ort.InferenceSession;
+  session: RunnableSession;
   info: EngineInfo;
+}
+
+/** A session on the calling thread behind the same interface as a worker's. */
+function mainThreadSession(session: ort.InferenceSession): RunnableSession {
+  return {
+    thread: 'main',
+    async run(inputName, input, dims, fetches, indices) {
+      const feeds: Record<string, ort.Tensor> = { [inputName]: new ort.Tensor('float32', input, dims) };
+      for (const [name, data] of Object.entries(indices ?? {})) feeds[name] = new ort.Tensor('int32', data, [data.length]);
+      const outputs = await session.run(feeds, [...fetches]);
+      return { outputs, input };
+    },
+    release: () => session.release(),
+  };
 }
 
 /**
@@ -40,6 +61,22 @@ export interface OpenedSession {
  * noted and the next one is tried. The provider that loaded is reported in `info.provider`.
  */
 export async function openSession(model: Uint8Array, options: OnnxSessionOptions, label: string): Promise<OpenedSession> {
+  const thread = options.sessionThread ?? 'worker';
+  const host = thread === 'worker' ? new SessionWorker(model, label) : undefined;
+  const create = host
+    ? (o: ort.InferenceSession.SessionOptions) => host.open(o)
+    : async (o: ort.InferenceSession.SessionOptions) => mainThreadSession(await ort.InferenceSession.create(model, o));
+  try {
+    return await openWithFallback(create, options, label, thread);
+  } catch (e) {
+    await host?.terminate();
+    throw e;
+  }
+}
+
+async function openWithFallback(
+  create: (o: ort.InferenceSession.SessionOptions) => Promise<RunnableSession>, options: OnnxSessionOptions, label: string, thread: 'worker' | 'main',
+): Promise<OpenedSession> {
   const requested = options.executionProviders && options.executionProviders.length > 0 ? options.executionProviders : ['cpu'];
   const supported = new Set(supportedProviders());
   const notes: string[] = [`requested providers: ${requested.join(', ')}`];
@@ -60,7 +97,7 @@ export async function openSession(model: Uint8Array, options: OnnxSessionOptions
       // onnxruntime-node rejects keys that are present but undefined, so only set what was given.
       if (options.intraOpNumThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpNumThreads;
       if (options.interOpNumThreads !== undefined) sessionOptions.interOpNumThreads = options.interOpNumThreads;
-      const session = await ort.InferenceSession.create(model, sessionOptions);
+      const session = await create(sessionOptions);
       if (provider !== requested[0]) notes.push(`fell back to "${provider}"`);
       return {
         session,
@@ -69,7 +106,7 @@ export async function openSession(model: Uint8Array, options: OnnxSessionOptions
           engineVersion: engineVersion(),
           provider,
           threads: options.intraOpNumThreads && options.intraOpNumThreads > 0 ? options.intraOpNumThreads : availableParallelism(),
-          notes: [...notes, `graph optimisation: ${options.graphOptimizationLevel ?? 'all'}`],
+          notes: [...notes, `graph optimisation: ${options.graphOptimizationLevel ?? 'all'}`, `session thread: ${thread}`],
         },
       };
     } catch (e) {

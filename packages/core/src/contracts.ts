@@ -19,16 +19,49 @@ export interface EngineInfo {
   notes?: string[];
 }
 
-/** Named intermediate tensors and, when the model has a head, its logits. */
+/**
+ * Named intermediate tensors and, when the model has a head, its logits. With distance heads
+ * (LoadOptions.heads), `heads` holds each head's distances for the pairs passed to `extract`, and
+ * `taps` is empty when the extractor was loaded with `tapOutputs: false`.
+ */
 export interface Features {
   taps: Record<string, HostTensor>;
   logits?: HostTensor;
+  heads?: Record<string, DistanceResult>;
+}
+
+/**
+ * LPIPS between pairs of images of one batch, computed by the backend next to the forward pass
+ * (SPEC §1.2: unit-normalise each tap over channels with ε added to the norm, square the
+ * difference, weight channels, mean over positions, one value per layer). A backend that computes
+ * it inside the model returns a few numbers per pair instead of every tap.
+ */
+export interface LpipsHeadSpec {
+  readonly kind: 'lpips';
+  /** Key of the head's results in `Features.heads`. */
+  readonly id: string;
+  /** Tap names, in the order of the per-layer results. */
+  readonly layers: readonly string[];
+  /** Per layer: non-negative channel weights, or null for all ones (the "baseline" variant). */
+  readonly weights: readonly (Float32Array | null)[];
+  readonly epsilon: number;
+}
+
+export type DistanceHeadSpec = LpipsHeadSpec;
+
+/** Which images of the batch passed to `extract` the heads compare: pair k is (a[k], b[k]). */
+export interface ImagePairs {
+  a: Int32Array;
+  b: Int32Array;
 }
 
 export interface FeatureExtractor {
   /** Tap names in the order the model produces them (shallow to deep). */
   readonly taps: readonly string[];
-  extract(batch: ImageBatch, options?: { signal?: AbortSignal }): Promise<Features>;
+  /** Ids of the distance heads this extractor computes (those of LoadOptions.heads it took). */
+  readonly heads?: readonly string[];
+  /** `pairs` is required when the extractor computes heads. */
+  extract(batch: ImageBatch, options?: { signal?: AbortSignal; pairs?: ImagePairs }): Promise<Features>;
   info(): EngineInfo;
   dispose(): Promise<void> | void;
 }
@@ -46,10 +79,19 @@ export interface LoadOptions {
   logits?: boolean;
   /** Largest batch the caller will pass; backends may use it to size buffers. */
   maxBatch?: number;
+  /**
+   * Distances to compute inside the model, for backends whose `heads` lists their kind. A
+   * backend may take only some; `FeatureExtractor.heads` says which.
+   */
+  heads?: readonly DistanceHeadSpec[];
+  /** false: return no taps (only heads and logits). Default true. */
+  tapOutputs?: boolean;
 }
 
 export interface Backend {
   readonly name: string;
+  /** Kinds of distance head (LoadOptions.heads) this backend can compute inside a model. */
+  readonly heads?: readonly DistanceHeadSpec['kind'][];
   load(model: ModelSpec, options?: LoadOptions): Promise<FeatureExtractor>;
   /** Engine information without loading a model (for `percept plugins` and manifests). */
   describe(): Promise<EngineInfo>;
@@ -67,6 +109,12 @@ export interface FeatureDistance {
   readonly input: 'features';
   readonly name: string;
   compute(a: Features, b: Features): DistanceResult;
+  /**
+   * This distance as a head a backend may compute inside the model (LoadOptions.heads), given
+   * the extractor's taps; undefined when it has no such form. Head results equal `compute`'s to
+   * float32 rounding, not bit for bit.
+   */
+  head?(id: string, taps: readonly string[]): DistanceHeadSpec | undefined;
   /** Options that determine the values, recorded with every result. */
   readonly settings: Record<string, JsonValue>;
 }

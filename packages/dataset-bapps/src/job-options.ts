@@ -30,6 +30,8 @@ export interface ScoreOptions {
   bootstrap: { resamples: number; seed: number } | null;
   onError: OnError;
   limit: number | null;
+  /** Let the backend compute distances that have a head form (LPIPS) inside the model. */
+  distanceHeads: boolean;
 }
 
 export const useWithSchema = (what: string): JSONSchema => ({
@@ -93,6 +95,11 @@ export const scoreOptionsSchema: JSONSchema = {
     },
     onError: { enum: ['fail', 'skip'], default: 'fail', description: '"skip" drops unreadable samples and records how many in the manifest.' },
     limit: { type: ['integer', 'null'], minimum: 1, default: null, description: 'Use at most this many samples of each subset (quick runs).' },
+    distanceHeads: {
+      type: 'boolean',
+      default: true,
+      description: 'Let a backend that can (onnx, with Percept backbones) compute LPIPS distances inside the model, in float32, instead of returning every tap for JavaScript to compare in float64. The two agree to about 1e-6 relative; false reproduces the JavaScript values bit for bit.',
+    },
   },
   required: ['root', 'distances'],
   additionalProperties: false,
@@ -205,5 +212,7 @@ export function parseScoreOptions(raw: Record<string, unknown>, baseDir: string)
   if (onError !== 'fail' && onError !== 'skip') fail('onError', '"fail" or "skip"', raw.onError);
   const limit = (raw.limit ?? null) as number | null;
   if (limit !== null && (!Number.isInteger(limit) || limit < 1)) fail('limit', 'a positive integer or null', raw.limit);
-  return { root, split, subsets, jnd, backbone, backend, distances, batchSize: batchSize as number, bootstrap, onError, limit };
+  const distanceHeads = raw.distanceHeads ?? true;
+  if (typeof distanceHeads !== 'boolean') fail('distanceHeads', 'true or false', raw.distanceHeads);
+  return { root, split, subsets, jnd, backbone, backend, distances, batchSize: batchSize as number, bootstrap, onError, limit, distanceHeads: distanceHeads as boolean };
 }

@@ -71,4 +71,54 @@ describe.skipIf(!assets.available)('perceptual-score on real AlexNet features', 
     expect(records.backbone).toMatchObject({ use: 'alex', weights: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
     expect(records.preprocessing).toBeTruthy();
   });
+
+  it('gives the same scores with LPIPS computed inside the model as on the returned taps', async () => {
+    // 40 triplets of smooth random images: p0/p1 are the reference plus noise of varying strength.
+    const dir = await mkdtemp(join(tmpdir(), 'percept-score-heads-'));
+    try {
+      let seed = 7;
+      const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+      const image = (base?: Float32Array, noise = 0) => {
+        const data = new Float32Array(64 * 64 * 3);
+        for (let i = 0; i < data.length; i++) data[i] = Math.min(1, Math.max(0, base ? base[i] + noise * (rand() - 0.5) : 0.5 + 0.4 * Math.sin(i / (50 + 40 * rand()))));
+        return { data, shape: [1, 64, 64, 3] as [number, number, number, number] };
+      };
+      const triplets = Array.from({ length: 40 }, () => {
+        const ref = image();
+        return { ref, p0: image(ref.data, 0.6 * rand()), p1: image(ref.data, 0.6 * rand()), judge: Math.round(rand() * 5) / 5 };
+      });
+      await writeTwoAfcSubset(dir, 'val', 'cnn', triplets);
+      const run = async (distanceHeads: boolean) => {
+        const records: Record<string, JsonValue> = {};
+        const ctx: JobContext = {
+          stepId: 'heads', outputDir: dir, runDir: dir, baseDir: dir,
+          registry: new Registry([metrics, backbones, backendOnnx, plugin]),
+          signal: new AbortController().signal,
+          log: { info: () => undefined, warn: () => undefined, debug: () => undefined },
+          progress: () => undefined,
+          record: (k, v) => { records[k] = v; },
+        };
+        const out = await perceptualScoreJob.run({
+          root: '.', subsets: ['cnn'], jnd: false, batchSize: 16, distanceHeads,
+          backbone: { use: 'alexnet', with: { weights: 'pretrained' } },
+          backend: { use: 'onnx', with: { intraOpNumThreads: 1 } },
+          distances: [{ id: 'lin', use: 'lpips', with: { variant: 'lin', lin: 'pretrained' } }, { id: 'base', use: 'lpips', with: {} }],
+          bootstrap: false,
+        }, ctx);
+        return { out, records };
+      };
+      const fused = await run(true);
+      const plain = await run(false);
+      const computedBy = (r: Record<string, JsonValue>, id: string) => ((r.distances as Record<string, { computedBy: string }>)[id]).computedBy;
+      expect(computedBy(fused.records, 'lin')).toMatch(/inside the model/);
+      expect(computedBy(plain.records, 'lin')).toMatch(/JavaScript/);
+      expect(fused.out.ps).toEqual(plain.out.ps);
+      const layerPS = (o: Record<string, JsonValue>, id: string) => (o.distances as Record<string, { layerPS: Record<string, number> }>)[id].layerPS;
+      for (const id of ['lin', 'base']) expect(layerPS(fused.out, id)).toEqual(layerPS(plain.out, id));
+      // The scores are not degenerate: the noise levels differ, so some triplets favour each side.
+      expect((fused.out.ps as Record<string, number>).lin).toBeGreaterThan(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

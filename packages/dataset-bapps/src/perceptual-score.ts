@@ -4,11 +4,12 @@
  *
  * Per batch, ref, p0 and p1 go through the feature extractor in a single `extract` call; every
  * feature distance (and each of its layers, for layer-wise PS) then runs on those same features,
- * and pixel distances run on the decoded images. The reader decodes the next batch meanwhile.
+ * and pixel distances run on the decoded images. The next batch's forward pass is queued before a
+ * batch's feature distances run, and the reader decodes the batch after it meanwhile (see `pipeline`).
  */
 import {
   ExitCode, InputError, PerceptError,
-  type Distance, type DistanceResult, type FeatureExtractor, type Features, type HostTensor,
+  type Distance, type DistanceHeadSpec, type DistanceResult, type FeatureExtractor, type Features, type HostTensor, type ImageBatch, type ImagePairs,
   type JobContext, type JobContribution, type JsonValue, type ModelSpec,
 } from '@percept/core';
 import { openJnd, openTwoAfc } from './reader.js';
@@ -17,6 +18,7 @@ import { parseScoreOptions, scoreOptionsSchema, scoreOutputsSchema, type Distanc
 import { resolveLinWeights } from './lin-weights.js';
 import { bestLayer, humanCeiling, JndAccumulator, oracle, overallPS, TwoAfcAccumulator } from '@percept/metrics';
 import { stratifiedMeanCI } from './scoring.js';
+import { declaredTaps } from '@percept/backbones';
 
 export const PACKAGE_VERSION = '0.1.0';
 
@@ -28,6 +30,8 @@ interface ActiveDistance {
   twoAfc: Map<string, TwoAfcAccumulator>;
   /** Per JND subset: distances and "same" fractions, ranked at the end. */
   jnd: Map<string, JndAccumulator>;
+  /** Computed by the backend inside the model: results come in `Features.heads[spec.id]`. */
+  head: boolean;
 }
 
 /** Takes samples [start, start+n) of every tap (the batch axis is first in every layout). */
@@ -41,21 +45,91 @@ function sliceFeatures(f: Features, start: number, n: number, total: number): Fe
   return { taps };
 }
 
+/** Image pairs for a batch of `n` samples stacked by field: field pair [f, g] compares image f·n+i with g·n+i. */
+const pairCache = new Map<string, ImagePairs>();
+function pairsOf(n: number, fields: ReadonlyArray<readonly [number, number]>): ImagePairs {
+  const key = `${n}:${fields.join(';')}`;
+  let pairs = pairCache.get(key);
+  if (!pairs) {
+    const a = new Int32Array(fields.length * n), b = new Int32Array(fields.length * n);
+    fields.forEach(([f, g], j) => {
+      for (let i = 0; i < n; i++) { a[j * n + i] = f * n + i; b[j * n + i] = g * n + i; }
+    });
+    pairCache.set(key, (pairs = { a, b }));
+  }
+  return pairs;
+}
+
+function headOf(features: Features, a: ActiveDistance): DistanceResult {
+  const r = features.heads?.[a.spec.id];
+  if (!r) throw new PerceptError(`perceptual-score: the backend returned no result for distance head "${a.spec.id}"`);
+  return r;
+}
+
+/** Values [start, start+n) of a distance result. */
+function sliceResult(r: DistanceResult, start: number, n: number): DistanceResult {
+  return { total: r.total.subarray(start, start + n), perLayer: r.perLayer.map((l) => l.subarray(start, start + n)), layers: r.layers };
+}
+
 function checkResult(r: DistanceResult, n: number, id: string): DistanceResult {
   if (r.total.length !== n) throw new PerceptError(`Distance "${id}" returned ${r.total.length} values for a batch of ${n}`);
   return r;
 }
 
+function accumulateTwoAfc(a: ActiveDistance, subset: string, r0: DistanceResult, r1: DistanceResult, judge: Float32Array, n: number): void {
+  checkResult(r0, n, a.spec.id);
+  checkResult(r1, n, a.spec.id);
+  if (!a.layers.length) a.layers = [...r0.layers];
+  let acc = a.twoAfc.get(subset);
+  if (!acc) { acc = new TwoAfcAccumulator(); a.twoAfc.set(subset, acc); }
+  acc.update(r0, r1, judge);
+}
+
+function accumulateJnd(a: ActiveDistance, subset: string, r: DistanceResult, same: Float32Array, n: number): void {
+  checkResult(r, n, a.spec.id);
+  let acc = a.jnd.get(subset);
+  if (!acc) { acc = new JndAccumulator(); a.jnd.set(subset, acc); }
+  acc.update(r, same);
+}
+
+/**
+ * One pass over a reader with the forward pass of the next batch always queued: each batch's images
+ * go to the extractor as soon as the reader hands the batch over, `withImages` runs at once (pixel
+ * distances, judges: the reader reuses a batch's buffer once the batch after next is requested, so
+ * nothing may read the images later), and the function it returns gets the batch's features one
+ * batch later, after the next batch has been submitted. With the onnx backend's worker-thread
+ * session, decoding, pixel distances and feature distances thereby run beside inference. Every
+ * accumulator still sees its batches in reader order, so results do not depend on the overlap.
+ */
+async function pipeline<B extends { images: ImageBatch; names: readonly string[] }>(
+  batches: AsyncIterable<B>, extractor: FeatureExtractor | undefined, ctx: JobContext,
+  pairs: (n: number) => ImagePairs,
+  withImages: (batch: B) => (features: Features | undefined) => void,
+): Promise<void> {
+  let previous: { finish: (features: Features | undefined) => void; features?: Promise<Features> } | undefined;
+  const withHeads = (extractor?.heads?.length ?? 0) > 0;
+  for await (const batch of batches) {
+    throwIfAborted(ctx);
+    const features = extractor?.extract(batch.images, { signal: ctx.signal, pairs: withHeads ? pairs(batch.names.length) : undefined });
+    // Awaited below; if this pass fails first, the rejection is not left unhandled.
+    features?.catch(() => undefined);
+    const finish = withImages(batch);
+    if (previous) previous.finish(await previous.features);
+    previous = { finish, features };
+  }
+  if (previous) previous.finish(await previous.features);
+}
+
 /** Resolves the `lin` option of an lpips distance (a name or path) into weights keyed by tap. */
 async function distanceOptions(
-  spec: DistanceSpec, ctx: JobContext, opts: ScoreOptions, extractor: FeatureExtractor | undefined,
+  spec: DistanceSpec, ctx: JobContext, opts: ScoreOptions, taps: readonly string[] | undefined,
 ): Promise<Record<string, unknown>> {
   const w = { ...spec.with };
   if (typeof w.lin === 'string') {
-    if (!extractor) throw new InputError(`perceptual-score: distance "${spec.id}" uses lin weights but no backbone is configured`);
+    if (!taps) throw new InputError(`perceptual-score: distance "${spec.id}" uses lin weights but no backbone is configured`);
     // The canonical name, so aliases such as "alex" find the same weights as "alexnet".
     const backbone = opts.backbone ? ctx.registry.get('backbone', opts.backbone.use).name : undefined;
-    const lin = await resolveLinWeights(w.lin, { backbone, taps: extractor.taps, baseDir: ctx.baseDir });
+    const lin = await resolveLinWeights(w.lin, { backbone, taps, baseDir: ctx.baseDir });
     ctx.record(`linWeights.${spec.id}`, { file: lin.file, sha256: lin.sha256 });
     w.lin = { weights: lin.weights };
   }
@@ -96,26 +170,53 @@ export async function runPerceptualScore(rawOptions: Record<string, unknown>, ct
   let extractor: FeatureExtractor | undefined;
   const active: ActiveDistance[] = [];
   try {
-    // A backbone is loaded only when given; feature distances without one fail below with a clear message.
+    const createDistances = async (taps: readonly string[] | undefined) => {
+      for (const { d, c } of contributions) {
+        const distance = await c.create(await distanceOptions(d, ctx, opts, taps));
+        if (distance.input === 'features' && !opts.backbone) {
+          throw new InputError(`perceptual-score: distance "${d.id}" (${d.use}) compares features, so option "backbone" is required`);
+        }
+        active.push({ spec: d, distance, layers: [], twoAfc: new Map(), jnd: new Map(), head: false });
+      }
+    };
+    // A backbone is loaded only when given; feature distances without one fail with a clear message.
     if (opts.backbone) {
       const backbone = ctx.registry.get('backbone', opts.backbone.use);
       const spec = await backbone.build(opts.backbone.with, { baseDir: ctx.baseDir });
       const backend = await ctx.registry.get('backend', opts.backend.use).create(opts.backend.with);
-      extractor = await backend.load(spec, { maxBatch: 3 * opts.batchSize });
+      // Distances that have a head form run inside the model when the backend can compute it
+      // there. That needs the distances (and their lin weights) before the model loads, so only
+      // models whose taps are known up front (Percept backbones) qualify.
+      const declared = opts.distanceHeads && backend.heads?.includes('lpips') ? declaredTaps(spec) : undefined;
+      if (declared) {
+        await createDistances(declared);
+        const heads = active.flatMap((a) => (a.distance.input === 'features' && a.distance.head ? [a.distance.head(a.spec.id, declared)] : []))
+          .filter((h): h is DistanceHeadSpec => h !== undefined && (backend.heads ?? []).includes(h.kind));
+        const needTaps = active.some((a) => a.distance.input === 'features' && !heads.some((h) => h.id === a.spec.id));
+        extractor = await backend.load(spec, { maxBatch: 3 * opts.batchSize, heads, tapOutputs: needTaps });
+        const taken = new Set(extractor.heads ?? []);
+        const dropped = heads.filter((h) => !taken.has(h.id));
+        if (dropped.length && !needTaps) {
+          throw new PerceptError(`perceptual-score: backend "${opts.backend.use}" declares "lpips" heads but did not take ${dropped.map((h) => h.id).join(', ')}`);
+        }
+        for (const a of active) a.head = taken.has(a.spec.id);
+      } else {
+        extractor = await backend.load(spec, { maxBatch: 3 * opts.batchSize });
+        await createDistances(extractor.taps);
+      }
       ctx.record('backbone', { use: opts.backbone.use, with: opts.backbone.with as Record<string, JsonValue>, ...describeModel(spec) });
       const pre = (spec as { preprocessing?: unknown }).preprocessing;
       if (pre) ctx.record('preprocessing', JSON.parse(JSON.stringify(pre)) as JsonValue);
       ctx.record('engine', JSON.parse(JSON.stringify(extractor.info())) as JsonValue);
       ctx.record('taps', [...extractor.taps]);
+    } else {
+      await createDistances(undefined);
     }
-    for (const { d, c } of contributions) {
-      const distance = await c.create(await distanceOptions(d, ctx, opts, extractor));
-      if (distance.input === 'features' && !extractor) {
-        throw new InputError(`perceptual-score: distance "${d.id}" (${d.use}) compares features, so option "backbone" is required`);
-      }
-      active.push({ spec: d, distance, layers: [], twoAfc: new Map(), jnd: new Map() });
-    }
-    ctx.record('distances', Object.fromEntries(active.map((a) => [a.spec.id, { use: a.spec.use, settings: a.distance.settings }])));
+    ctx.record('distances', Object.fromEntries(active.map((a) => [a.spec.id, {
+      use: a.spec.use,
+      settings: a.distance.settings,
+      ...(a.distance.input === 'features' ? { computedBy: a.head ? `${opts.backend.use} backend, inside the model (float32)` : 'JavaScript on the returned taps (float64)' } : {}),
+    }])));
     ctx.record('packages', { '@percept/dataset-bapps': PACKAGE_VERSION });
 
     // ---- 2AFC: one pass -------------------------------------------------------------------
@@ -123,59 +224,61 @@ export async function runPerceptualScore(rawOptions: Record<string, unknown>, ct
     let done = 0;
     const total = reader.size;
     ctx.progress(0, total, 'triplets');
-    for await (const batch of reader) {
-      throwIfAborted(ctx);
+    // Heads compare (ref, p0) for every triplet, then (ref, p1).
+    await pipeline(reader, extractor, ctx, (n) => pairsOf(n, [[0, 1], [0, 2]]), (batch) => {
       const n = batch.names.length;
-      let fRef: Features | undefined, fP0: Features | undefined, fP1: Features | undefined;
-      if (extractor) {
-        // The reader stacks ref, p0 and p1 in one buffer: one forward pass, no copy.
-        const all = await extractor.extract(batch.images, { signal: ctx.signal });
-        fRef = sliceFeatures(all, 0, n, 3 * n);
-        fP0 = sliceFeatures(all, n, n, 3 * n);
-        fP1 = sliceFeatures(all, 2 * n, n, 3 * n);
-      }
+      const subset = batch.subset;
       const p = batch.judge;
-      const js = judges.get(batch.subset) ?? judges.set(batch.subset, []).get(batch.subset)!;
+      const js = judges.get(subset) ?? judges.set(subset, []).get(subset)!;
       for (const v of p) js.push(v);
       for (const a of active) {
-        const [r0, r1] = a.distance.input === 'features'
-          ? [a.distance.compute(fRef!, fP0!), a.distance.compute(fRef!, fP1!)]
-          : [a.distance.compute(batch.ref, batch.p0), a.distance.compute(batch.ref, batch.p1)];
-        checkResult(r0, n, a.spec.id);
-        checkResult(r1, n, a.spec.id);
-        if (!a.layers.length) a.layers = [...r0.layers];
-        let acc = a.twoAfc.get(batch.subset);
-        if (!acc) { acc = new TwoAfcAccumulator(); a.twoAfc.set(batch.subset, acc); }
-        acc.update(r0, r1, p);
+        if (a.distance.input === 'features') continue;
+        accumulateTwoAfc(a, subset, a.distance.compute(batch.ref, batch.p0), a.distance.compute(batch.ref, batch.p1), p, n);
       }
-      done += n;
-      ctx.progress(done, total, 'triplets');
-    }
+      return (all: Features | undefined) => {
+        if (all) {
+          // The reader stacks ref, p0 and p1 in one buffer: one forward pass, no copy.
+          const fRef = sliceFeatures(all, 0, n, 3 * n);
+          const fP0 = sliceFeatures(all, n, n, 3 * n);
+          const fP1 = sliceFeatures(all, 2 * n, n, 3 * n);
+          for (const a of active) {
+            if (a.distance.input !== 'features') continue;
+            if (a.head) accumulateTwoAfc(a, subset, sliceResult(headOf(all, a), 0, n), sliceResult(headOf(all, a), n, n), p, n);
+            else accumulateTwoAfc(a, subset, a.distance.compute(fRef, fP0), a.distance.compute(fRef, fP1), p, n);
+          }
+        }
+        done += n;
+        ctx.progress(done, total, 'triplets');
+      };
+    });
 
     // ---- JND ---------------------------------------------------------------------------------
     const jndCounts: Record<string, number> = {};
     if (jndReader) {
       let jdone = 0;
       ctx.progress(0, jndReader.size, 'pairs', 'JND');
-      for await (const batch of jndReader) {
-        throwIfAborted(ctx);
+      await pipeline(jndReader, extractor, ctx, (n) => pairsOf(n, [[0, 1]]), (batch) => {
         const n = batch.names.length;
-        let f0: Features | undefined, f1: Features | undefined;
-        if (extractor) {
-          const all = await extractor.extract(batch.images, { signal: ctx.signal });
-          f0 = sliceFeatures(all, 0, n, 2 * n);
-          f1 = sliceFeatures(all, n, n, 2 * n);
-        }
+        const subset = batch.subset;
+        const same = batch.same;
         for (const a of active) {
-          const r = checkResult(a.distance.input === 'features' ? a.distance.compute(f0!, f1!) : a.distance.compute(batch.p0, batch.p1), n, a.spec.id);
-          let acc = a.jnd.get(batch.subset);
-          if (!acc) { acc = new JndAccumulator(); a.jnd.set(batch.subset, acc); }
-          acc.update(r, batch.same);
+          if (a.distance.input === 'features') continue;
+          accumulateJnd(a, subset, a.distance.compute(batch.p0, batch.p1), same, n);
         }
-        jndCounts[batch.subset] = (jndCounts[batch.subset] ?? 0) + n;
-        jdone += n;
-        ctx.progress(jdone, jndReader.size, 'pairs', 'JND');
-      }
+        return (all: Features | undefined) => {
+          if (all) {
+            const f0 = sliceFeatures(all, 0, n, 2 * n);
+            const f1 = sliceFeatures(all, n, n, 2 * n);
+            for (const a of active) {
+              if (a.distance.input !== 'features') continue;
+              accumulateJnd(a, subset, a.head ? headOf(all, a) : a.distance.compute(f0, f1), same, n);
+            }
+          }
+          jndCounts[subset] = (jndCounts[subset] ?? 0) + n;
+          jdone += n;
+          ctx.progress(jdone, jndReader.size, 'pairs', 'JND');
+        };
+      });
     }
 
     // ---- Scores ------------------------------------------------------------------------------

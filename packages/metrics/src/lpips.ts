@@ -7,7 +7,7 @@
  * spatial MEAN, and SUM over layers (LPIPS sums; Kumar "averages", which cannot change a 2AFC
  * ranking, SPEC §1.2).
  */
-import { InputError, type DistanceResult, type Features, type FeatureDistance, type JsonValue } from '@percept/core';
+import { InputError, type DistanceResult, type Features, type FeatureDistance, type JsonValue, type LpipsHeadSpec } from '@percept/core';
 import { batchSize, pairedTaps, resolveLayers, type TapView } from './features.js';
 
 export const LPIPS_EPSILON = 1e-10;
@@ -272,5 +272,21 @@ export class LpipsDistance implements FeatureDistance {
   private readonly norms: NormCache = new WeakMap();
   compute(a: Features, b: Features): DistanceResult {
     return lpipsCached(a, b, this.options, this.norms);
+  }
+
+  /** The same distance for a backend to compute beside the forward pass (in float32). */
+  head(id: string, taps: readonly string[]): LpipsHeadSpec {
+    const layers = this.options.layers ? [...this.options.layers] : [...taps];
+    const missing = layers.filter((l) => !taps.includes(l));
+    if (missing.length) throw new InputError(`LPIPS: layer(s) ${missing.join(', ')} are not taps of this backbone (taps: ${taps.join(', ')})`);
+    const variant = this.settings.variant;
+    const weights = resolveLinWeights(layers, variant === 'lin' ? this.options.lin!.weights : undefined);
+    return {
+      kind: 'lpips',
+      id,
+      layers,
+      weights: weights.map((w) => (w ? Float32Array.from(w) : null)),
+      epsilon: this.options.epsilon ?? LPIPS_EPSILON,
+    };
   }
 }
