@@ -62,7 +62,12 @@ describe.skipIf(!built)('paper workflows validate', () => {
 interface Cell { step: string; cell: string; status: string }
 
 const runs: Array<{ file: string; name: string; ran: string[]; artifacts: string[] }> = [
-  { file: 'fig01-ps-vs-accuracy', name: 'kumar-fig01', ran: ['train_resnet6', 'ps_resnet6', 'acc_resnet6', 'report'], artifacts: ['report/charts/ps-vs-accuracy.png', 'report/report.md'] },
+  // Fig. 1 also trains and scores a tiny EfficientNet-B0 (width 0.25, 10 steps) through the CLI.
+  {
+    file: 'fig01-ps-vs-accuracy', name: 'kumar-fig01',
+    ran: ['train_resnet6', 'ps_resnet6', 'acc_resnet6', 'train_efficientnet_b0', 'ps_efficientnet_b0', 'acc_efficientnet_b0', 'report'],
+    artifacts: ['report/charts/ps-vs-accuracy.png', 'report/report.md'],
+  },
   // Fig. 5a (ResNets) is a panel of its own; 5c (ViTs) has no cell in the smoke profile.
   { file: 'fig05-epochs', name: 'kumar-fig05', ran: ['train_resnet6', 'ps_resnet6', 'acc_resnet6', 'report'], artifacts: ['report/charts/ps-vs-accuracy-5a.png'] },
   { file: 'fig13-layerwise', name: 'kumar-fig13', ran: ['train_resnet6', 'ps_resnet6', 'report'], artifacts: ['report/report.md'] },
@@ -95,6 +100,7 @@ describe.skipIf(!built || !cifar.available)('paper workflows run in the smoke pr
         return JSON.parse(readFileSync(join(dir, cell!, 'result.json'), 'utf8'));
       };
       if (r.ran.includes('ps_resnet6')) expect(first('ps_resnet6').ps.lpips).toBeGreaterThan(0);
+      if (r.ran.includes('ps_efficientnet_b0')) expect(first('ps_efficientnet_b0').ps.lpips).toBeGreaterThan(0);
       // The report step names its figure: the paper's numbers sit beside the run's (issue #9).
       if (r.file === 'fig05-epochs') expect(readFileSync(join(runDir, 'steps/report/report.md'), 'utf8')).toMatch(/Published vs this run \(Kumar et al\. 2022 Fig\. 5\)[\s\S]*\| ResNet-6 a\(p_max\) over epochs \| 15–25% \| \d+\.\d% \|/);
       if (r.ran.includes('acc_resnet6')) expect(first('acc_resnet6').top1).toBeGreaterThanOrEqual(0);
