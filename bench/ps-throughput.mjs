@@ -220,6 +220,10 @@ for (const [i, [label]] of configs.entries()) {
 const ratios = runs[0].map((p, r) => p.tripletsPerSecond / runs[2][r].tripletsPerSecond);
 console.log('');
 console.log(`Percept (default) ÷ PyTorch inline, per repeat: ${ratios.map((x) => `${x.toFixed(2)}×`).join(', ')}; best ÷ best ${(best(0) / torchBest).toFixed(2)}×`);
+// Percept's default spends a second thread (decoding beside the worker's forward pass); so does a
+// DataLoader with one worker process: the like-for-like two-thread comparison.
+const loaderRatios = runs[0].map((p, r) => p.tripletsPerSecond / runs[3][r].tripletsPerSecond);
+console.log(`Percept (default) ÷ PyTorch with a 1-worker DataLoader, per repeat: ${loaderRatios.map((x) => `${x.toFixed(2)}×`).join(', ')}`);
 if (canPin) {
   const at = (prefix) => configs.findIndex(([label]) => label.startsWith(prefix) && label.includes('pinned'));
   const pinnedRatios = runs[at('Percept')].map((p, r) => p.tripletsPerSecond / runs[at('PyTorch')][r].tripletsPerSecond);

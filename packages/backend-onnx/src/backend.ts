@@ -2,8 +2,8 @@
  * OnnxBackend: runs Percept IR backbones (compiled to ONNX) and users' ONNX files on onnxruntime-node.
  *
  * Where preprocessing happens:
- * - IR backbones: channel order, scale, mean and std are compiled into the graph head (see compile.ts);
- *   JS only resizes/crops and transposes to NCHW.
+ * - IR backbones: JS resizes/crops, transposes to NCHW and applies channel order, scale, mean and
+ *   std with the float32 roundings of the graph head that exported models carry (normalise.ts).
  * - User ONNX files: the file's input contract is the user's, so we leave the graph's input alone and
  *   apply the declared preprocessing in JS with @percept/images' `preprocess`, in the file's layout.
  */
@@ -15,7 +15,8 @@ import {
 } from '@percept/core';
 import type { FileModelSpec, IRModelSpec, Preprocessing } from '@percept/backbones';
 import { preprocess } from '@percept/images';
-import { compileModelSpec } from './compile.js';
+import { compileIR, hasNormalisation } from './compile.js';
+import { normaliseNchwAsGraph } from './normalise.js';
 import type { CompiledHead } from './heads.js';
 import { readOnnxFile, tapOnnxModel } from './file-model.js';
 import { dequantize, type QuantParams } from './quant.js';
@@ -46,7 +47,7 @@ interface ExtractorPlan {
   pairInputs?: { a: string; b: string };
 }
 
-/** Geometry only: the IR graph head does the normalisation. */
+/** Geometry only: the normalisation happens separately (normalise.ts, or a graph head). */
 function geometryOnly(p: Preprocessing): Preprocessing {
   return { ...p, channelOrder: 'RGB', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] };
 }
@@ -105,14 +106,22 @@ export class OnnxBackend implements Backend {
   }
 
   private async loadIR(spec: IRModelSpec, options: LoadOptions): Promise<FeatureExtractor> {
-    const compiled = compileModelSpec(spec, { taps: options.taps, logits: options.logits, heads: options.heads, tapOutputs: options.tapOutputs });
-    const { session, info } = await openSession(compiled.encode(), this.options, `backbone "${spec.name}"`);
+    // The graph gets no preprocessing head: `prepare` normalises with the head's exact float32
+    // arithmetic on the calling thread (normalise.ts), off the session's thread. Exported models
+    // (export.ts) keep the head so they stand alone.
     const geometry = geometryOnly(spec.preprocessing);
+    const compiled = compileIR(spec.graph, spec.weights, {
+      taps: options.taps, logits: options.logits, heads: options.heads, tapOutputs: options.tapOutputs, preprocessing: geometry,
+    });
+    const { session, info } = await openSession(compiled.encode(), this.options, `backbone "${spec.name}"`);
+    const normalise = hasNormalisation(spec.preprocessing);
     return new OnnxFeatureExtractor(session, info, {
       label: `backbone "${spec.name}"`,
       inputName: compiled.inputName,
       prepare: (batch, scratch) => {
-        return preprocess(batch, geometry, 'NCHW', scratch);
+        const t = preprocess(batch, geometry, 'NCHW', scratch);
+        if (normalise) normaliseNchwAsGraph(t.data, t.shape, spec.preprocessing);
+        return t;
       },
       outputs: compiled.outputs.map((o) => ({ key: o.key, kind: o.kind, output: o.output })),
       mapLayout: 'NCHW',
