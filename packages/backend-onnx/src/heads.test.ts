@@ -6,22 +6,18 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { sharedAssets } from '@percept/core/testing';
-import { concatBatches, imageBatch, type FeatureExtractor, type ImageBatch, type LpipsHeadSpec } from '@percept/core';
-import backbones, { alexnet, randomWeights, readWeights, vit, type IRGraph, type IRModelSpec } from '@percept/backbones';
+import { concatBatches, type FeatureExtractor, type LpipsHeadSpec } from '@percept/core';
+import backbones, { alexnet, readWeights, vit, type IRGraph, type IRModelSpec, type Preprocessing } from '@percept/backbones';
 import { lpips, LpipsDistance } from '@percept/metrics';
 import { readImage } from '@percept/images';
 import { OnnxBackend } from './backend.js';
-
-const identity = { size: null, resize: 'none', interpolation: 'bilinear', channelOrder: 'RGB', scale: 1, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } as const;
+import { IMAGENET_PREPROCESSING, patternBatch, randomSpec } from './__fixtures__/random-models.js';
 
 function specOf(graph: IRGraph, seed: number, size: [number, number] | null = null): IRModelSpec {
-  return { kind: 'ir', name: graph.name, graph, weights: randomWeights(graph, seed), preprocessing: { ...identity, size }, provenance: { source: 'random', seed } } as unknown as IRModelSpec;
+  return randomSpec(graph, seed, { ...IMAGENET_PREPROCESSING, size } as Preprocessing);
 }
 
-function batch(n: number, size: number, seed: number): ImageBatch {
-  const data = Float32Array.from({ length: n * size * size * 3 }, (_, i) => ((i * 2654435761 + seed * 7919) % 1009) / 1009);
-  return imageBatch(data, n, size, size);
-}
+const batch = (n: number, size: number, seed: number) => patternBatch(n, seed, size);
 
 /** Positive channel weights per tap, from the taps' channel counts. */
 function linFor(features: Record<string, { shape: number[]; layout: string }>, taps: readonly string[]): Record<string, Float32Array> {

@@ -3,23 +3,14 @@
  * keep calls in order, report failures with the model's label, and refuse work once released.
  */
 import { describe, it, expect, afterAll } from 'vitest';
-import { imageBatch, type FeatureExtractor, type ImageBatch } from '@percept/core';
-import { alexnet, randomWeights, type IRModelSpec } from '@percept/backbones';
+import type { FeatureExtractor } from '@percept/core';
+import { alexnet } from '@percept/backbones';
 import { OnnxBackend } from './backend.js';
 import { compileModelSpec } from './compile.js';
 import { SessionWorker } from './session-worker.js';
+import { patternBatch as batch, randomSpec } from './__fixtures__/random-models.js';
 
-const graph = alexnet();
-const spec: IRModelSpec = {
-  kind: 'ir', name: 'alexnet', graph, weights: randomWeights(graph, 5),
-  preprocessing: { size: null, resize: 'none', interpolation: 'bilinear', channelOrder: 'RGB', scale: 1, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
-  provenance: { source: 'random', seed: 5 },
-} as IRModelSpec;
-
-function batch(n: number, seed: number): ImageBatch {
-  const data = Float32Array.from({ length: n * 64 * 64 * 3 }, (_, i) => ((i * 2654435761 + seed * 131) % 997) / 997);
-  return imageBatch(data, n, 64, 64);
-}
+const spec = randomSpec(alexnet(), 5);
 
 const open: FeatureExtractor[] = [];
 afterAll(async () => { for (const e of open) await e.dispose(); });

@@ -23,6 +23,18 @@ const assets = sharedAssets(
   'images/lpips-examples/ex_ref.png', 'reference/lpips-examples.json',
 );
 
+/** A job context rooted at `dir` whose records land in `records`. */
+function jobContext(dir: string, records: Record<string, JsonValue>): JobContext {
+  return {
+    stepId: 'real', outputDir: dir, runDir: dir, baseDir: dir,
+    registry: new Registry([metrics, backbones, backendOnnx, plugin]),
+    signal: new AbortController().signal,
+    log: { info: () => undefined, warn: () => undefined, debug: () => undefined },
+    progress: () => undefined,
+    record: (k, v) => { records[k] = v; },
+  };
+}
+
 describe.skipIf(!assets.available)('perceptual-score on real AlexNet features', () => {
   let root: string;
   beforeAll(async () => {
@@ -43,14 +55,7 @@ describe.skipIf(!assets.available)('perceptual-score on real AlexNet features', 
       expect(d('ex_p1.png')).toBeLessThan(d('ex_p0.png')); // the premise of the expected values below
     }
     const records: Record<string, JsonValue> = {};
-    const ctx: JobContext = {
-      stepId: 'real', outputDir: root, runDir: root, baseDir: root,
-      registry: new Registry([metrics, backbones, backendOnnx, plugin]),
-      signal: new AbortController().signal,
-      log: { info: () => undefined, warn: () => undefined, debug: () => undefined },
-      progress: () => undefined,
-      record: (k, v) => { records[k] = v; },
-    };
+    const ctx = jobContext(root, records);
     const out = await perceptualScoreJob.run({
       root: '.', subsets: ['traditional'], jnd: false,
       backbone: { use: 'alex', with: { weights: 'pretrained' } },
@@ -90,14 +95,7 @@ describe.skipIf(!assets.available)('perceptual-score on real AlexNet features', 
       await writeTwoAfcSubset(dir, 'val', 'cnn', triplets);
       const run = async (distanceHeads: boolean) => {
         const records: Record<string, JsonValue> = {};
-        const ctx: JobContext = {
-          stepId: 'heads', outputDir: dir, runDir: dir, baseDir: dir,
-          registry: new Registry([metrics, backbones, backendOnnx, plugin]),
-          signal: new AbortController().signal,
-          log: { info: () => undefined, warn: () => undefined, debug: () => undefined },
-          progress: () => undefined,
-          record: (k, v) => { records[k] = v; },
-        };
+        const ctx = jobContext(dir, records);
         const out = await perceptualScoreJob.run({
           root: '.', subsets: ['cnn'], jnd: false, batchSize: 16, distanceHeads,
           backbone: { use: 'alexnet', with: { weights: 'pretrained' } },
