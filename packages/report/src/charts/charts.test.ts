@@ -13,6 +13,7 @@ import {
   sweepChart,
   type AccuracyPsPoint,
 } from '../index.js';
+import { referenceLabelSides } from './ps-vs-accuracy.js';
 import { countMarks, hasMarkGroup, inspectPng, svgSize, svgTexts } from '../__fixtures__/inspect.js';
 
 // Illustrative inputs for chart mechanics only; they are not results.
@@ -45,6 +46,19 @@ describe('psVsAccuracyChart', () => {
     expect(refData).toEqual([
       'Human (published) 73.9', 'AlexNet (published) 68.9', 'Random network (published) 64.3', 'FSIMc (published) 63.8',
     ]);
+  });
+
+  it('puts a reference label below its rule when a line or label crowds the space above it', () => {
+    // Domain 60–80: a text height is 0.7. FSIMc 63.8 has Random network 64.3 just above it; AlexNet
+    // 68.9 has a p_max guide at 69.2 just above it; Human 73.9 has room.
+    expect(referenceLabelSides([73.9, 68.9, 64.3, 63.8], [69.2], [60, 80])).toEqual(['above', 'below', 'above', 'below']);
+    expect(referenceLabelSides([73.9, 68.9, 64.3, 63.8], [], [60, 80])).toEqual(['above', 'above', 'above', 'below']);
+    // Three values a fraction of a text height apart: the middle one has lines on both sides and
+    // stays above; the lowest has room below.
+    expect(referenceLabelSides([70, 69.8, 69.6], [], [60, 80])).toEqual(['above', 'above', 'below']);
+    const spec = psVsAccuracyChart(points, { guides: [{ group: 'g', pMax: 69.2, aPMax: 50 }] }) as unknown as { layer: Layer[] };
+    const below = flat(spec.layer).find((l) => l.name === 'reference_labels_below');
+    expect(below?.mark).toMatchObject({ baseline: 'top' });
   });
 
   it('SVG: requested size, one symbol per point, one frontier path, four reference rules, axis titles', async () => {
