@@ -89,3 +89,15 @@ export function inspectPng(png: Uint8Array): PngInfo {
   }
   return { width, height, distinctColours: colours.size };
 }
+
+/** A Vega-Lite layer as the tests look at it. */
+export type SpecLayer = { name?: string; layer?: SpecLayer[]; encoding?: Record<string, any>; data?: { values: any[] }; mark?: any; transform?: any[] };
+
+/** Every layer of a layered spec, nested layers included, depth first. */
+export function specLayers(spec: unknown): SpecLayer[] {
+  const flat = (ls: SpecLayer[]): SpecLayer[] => ls.flatMap((l) => [l, ...flat(l.layer ?? [])]);
+  return flat((spec as { layer: SpecLayer[] }).layer);
+}
+
+/** The layer called `name`, at any depth. */
+export const namedLayer = (spec: unknown, name: string): SpecLayer | undefined => specLayers(spec).find((l) => l.name === name);

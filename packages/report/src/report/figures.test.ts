@@ -4,18 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRunReport, readRun, renderPng, renderSvg, findSubsetScores, selectSweep, meanAndStandardError, reportReporter } from '../index.js';
 import { acc, entropy, margin, ps, writeCells } from '../__fixtures__/sweep-run.js';
-import { countMarks, inspectPng, svgTexts } from '../__fixtures__/inspect.js';
+import { countMarks, inspectPng, namedLayer, specLayers, svgTexts, type SpecLayer } from '../__fixtures__/inspect.js';
 
 let root: string;
 beforeAll(() => { root = mkdtempSync(join(tmpdir(), 'percept-figures-')); });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-type Layer = { name?: string; layer?: Layer[]; encoding?: Record<string, any>; data?: { values: any[] }; mark?: any };
-const layers = (spec: unknown): Layer[] => {
-  const flat = (ls: Layer[]): Layer[] => ls.flatMap((l) => [l, ...flat(l.layer ?? [])]);
-  return flat((spec as { layer: Layer[] }).layer);
-};
-const named = (spec: unknown, name: string) => layers(spec).find((l) => l.name === name);
+type Layer = SpecLayer;
+const layers = specLayers;
+const named = namedLayer;
 
 // fig06's layout: ResNets carry only `width`; ViT cells carry `width` and `depth`.
 function fig06(dir: string) {

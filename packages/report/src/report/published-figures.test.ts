@@ -8,18 +8,15 @@ import {
 } from '../index.js';
 import { acc, entropy, margin, ps, writeCells } from '../__fixtures__/sweep-run.js';
 import { BAPPS_VAL, scoreResult } from '../__fixtures__/score-run.js';
-import { countMarks, svgTexts } from '../__fixtures__/inspect.js';
+import { countMarks, namedLayer, specLayers, svgTexts, type SpecLayer } from '../__fixtures__/inspect.js';
 
 let root: string;
 beforeAll(() => { root = mkdtempSync(join(tmpdir(), 'percept-published-')); });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-type Layer = { name?: string; layer?: Layer[]; encoding?: Record<string, any>; data?: { values: any[] }; mark?: any };
-const layers = (spec: unknown): Layer[] => {
-  const flat = (ls: Layer[]): Layer[] => ls.flatMap((l) => [l, ...flat(l.layer ?? [])]);
-  return flat((spec as { layer: Layer[] }).layer);
-};
-const named = (spec: unknown, name: string) => layers(spec).find((l) => l.name === name);
+type Layer = SpecLayer;
+const layers = specLayers;
+const named = namedLayer;
 const publishedNames = (spec: unknown) => layers(spec).map((l) => l.name ?? '').filter((n) => n.startsWith('published'));
 const chart = (doc: ReportDocument, id: string) => {
   const c = doc.charts.find((x) => x.id === id);
