@@ -18,16 +18,18 @@
  *   per model so a step takes seconds.
  * - parameters (from the IR's params) and multiply-accumulates per 64×64 image of the conv, dense,
  *   patch-embedding and attention layers (from the IR's inferred shapes), for other hardware.
- * Models the workflows use but that are not measured (ViT width/depth sweep points, or anything
- * left out by --models) get a rate scaled by MACs from the measured model of the same family
- * nearest in MACs, marked "scaled".
+ * Models the workflows use but that are not measured (ViT width/depth sweep points above 2 GMAC, or
+ * anything left out by --models) get rates scaled by MACs from the measured model of the same family
+ * nearest in MACs, marked "scaled"; so do the training rates of models whose step would take over a
+ * minute (ViT-B/4, ViT-L/8, ViT-L/4: scaled from ViT-B/8).
  *
  *   npm run build   # or: npx nx run-many -t build -p @percept/backend-onnx @percept/training @percept/metrics
  *   node bench/paper-compute.mjs [--quick] [--models resnet6,resnet50,vit-b8] [--no-train] [--workflows fig01,fig05]
  *
  * --quick: one timed run/step and ~0.5 s of inference per model; models whose training step would
  * take over ~20 s are scaled instead of trained. --models takes bench ids (resnet6, resnet50-w0.25,
- * vit-b8, vit-l4, efficientnet_b0, alexnet, …; "list" prints them). Runs against the packages' dist/.
+ * vit-b8, vit-l4, efficientnet_b0, alexnet, …; "list" prints them; "none" measures nothing and
+ * prints only the counts, parameters and FLOPs). Runs against the packages' dist/.
  * Machines are shared: the load average is printed; read the figures as approximate.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -78,7 +80,7 @@ if (wanted === 'list') {
   for (const m of models.values()) console.log(`${m.id.padEnd(28)} ${m.label}${isSweepVit(m) ? ' (scaled by default)' : ''}`);
   process.exit(0);
 }
-const wantedIds = wanted?.split(',');
+const wantedIds = wanted === 'none' ? [] : wanted?.split(',');
 if (wantedIds) {
   const unknown = wantedIds.filter((id) => ![...models.values()].some((m) => m.id === id));
   if (unknown.length) {
@@ -269,9 +271,9 @@ const family = (m) => (m.backbone.use === 'vit' ? `vit/p${m.backbone.with.patch 
 // family nearest in MACs (ViTs of any patch size form one family: their cost is matrix products).
 const trainFamily = (m) => (m.backbone.use === 'vit' ? 'vit' : family(m));
 for (const [k, r] of results) if (r.measured && r.train && !r.train.rate) {
-  // Training skipped (--quick): scale from a trained model of the family.
+  // Training skipped (its step would take too long): scale from a trained model of the family.
   const m = models.get(k);
-  const refs = [...results.entries()].filter(([k2, x]) => x.measured && x.train?.rate && trainFamily(models.get(k2)) === trainFamily(m));
+  const refs = [...results.entries()].filter(([k2, x]) => x.measured && x.train?.rate && !x.train.scaledFrom && trainFamily(models.get(k2)) === trainFamily(m));
   if (refs.length) {
     const [rk, ref] = refs.sort((a, b) => Math.abs(Math.log(a[1].macs / r.macs)) - Math.abs(Math.log(b[1].macs / r.macs)))[0];
     r.train = { rate: (ref.train.rate * ref.macs) / r.macs, scaledFrom: models.get(rk).label, skipped: r.train.skipped };
@@ -288,7 +290,7 @@ for (const m of models.values()) {
   const r = { macs, params: countParams(graph), measured: false };
   const inf = nearest(macs, (o) => family(o) === family(m));
   if (inf) Object.assign(r, { scaledFrom: models.get(inf[0]).label, taps: (inf[1].taps * inf[1].macs) / macs, logits: inf[1].logits && (inf[1].logits * inf[1].macs) / macs });
-  const tr = nearest(macs, (o, x) => x.train?.rate > 0 && trainFamily(o) === trainFamily(m));
+  const tr = nearest(macs, (o, x) => x.train?.rate > 0 && !x.train.scaledFrom && trainFamily(o) === trainFamily(m));
   if (tr) r.train = { rate: (tr[1].train.rate * tr[1].macs) / macs, scaledFrom: models.get(tr[0]).label };
   results.set(m.key, r);
 }
@@ -304,7 +306,8 @@ function duration(s) {
   if (s < 5400) return `${(s / 60).toFixed(0)} min`;
   if (s < 2 * 86400) return `${(s / 3600).toFixed(1)} h`;
   if (s < 2 * 365 * 86400) return `${(s / 86400).toFixed(0)} d`;
-  return `${(s / (365 * 86400)).toFixed(1)} y`;
+  const y = s / (365 * 86400);
+  return `${y < 100 ? y.toFixed(1) : Math.round(y).toLocaleString('en-US')} y`;
 }
 const fmt = (x, d = 1) => (x === undefined || !Number.isFinite(x) ? '–' : x >= 100 ? x.toFixed(0) : x.toFixed(x >= 10 ? d : Math.max(d, 2)));
 
@@ -328,16 +331,25 @@ const rates = (key) => {
 };
 
 console.log('\n### Per workflow (extrapolated from the per-model rates; one process, 1 thread, no GPU)\n');
-console.log('| workflow | trainings | training images | scoring cells | scored images | training time | scoring time | models scaled, not measured |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('Training ≈ 6 FLOPs per MAC and image (forward, backward), scoring ≈ 2 (forward only); PFLOP = 10¹⁵.\n');
+console.log('| workflow | trainings | training images | training PFLOP | scoring cells | scored images | scoring PFLOP | training time | scoring time | rates scaled by MACs, not measured |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const p of plans) {
   const s = summarisePlan(p);
   const e = estimatePlan(p, rates);
-  const scaled = s.models.filter((k) => !results.get(k)?.measured).map((k) => models.get(k).label);
+  const noRate = [...new Set(e.missing.map((x) => { const k = x.replace(/ \((training|taps|logits)\)$/, ''); return `${models.get(k)?.label ?? k} (${x.slice(k.length + 2, -1)})`; }))];
+  const scaled = s.models.filter((k) => !results.get(k)?.measured && results.get(k)?.scaledFrom).map((k) => models.get(k).label);
+  const trained = new Set(p.trainings.map((t) => t.model));
+  const scaledTraining = s.models.filter((k) => results.get(k)?.measured && trained.has(k) && results.get(k).train?.scaledFrom).map((k) => `${models.get(k).label} (training)`);
+  scaled.push(...scaledTraining);
   const cells = Object.entries(s.passes).map(([u, n]) => `${n} ${u}`).join(', ') || '–';
-  console.log(`| ${p.name} | ${s.trainings} | ${(s.trainImages / 1e9).toFixed(2)}G | ${cells} | ${(s.passImages / 1e6).toFixed(1)}M | ${s.trainings ? duration(e.trainSeconds) : '–'} | ${s.passImages ? `${duration(e.tapSeconds + e.logitSeconds)} (taps ${duration(e.tapSeconds)}, logits ${duration(e.logitSeconds)})` : '–'} | ${scaled.length ? scaled.join('; ') : '–'}${e.missing.length ? `; no rate: ${e.missing.join(', ')}` : ''} |`);
+  const trainPflop = p.trainings.reduce((a, t) => a + 6 * t.images * results.get(t.model).macs, 0) / 1e15;
+  const scorePflop = p.passes.reduce((a, q) => a + 2 * q.images * results.get(q.model).macs, 0) / 1e15;
+  const pf = (x) => (x === 0 ? '0' : x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(2));
+  console.log(`| ${p.name} | ${s.trainings} | ${(s.trainImages / 1e9).toFixed(2)}G | ${pf(trainPflop)} | ${cells} | ${(s.passImages / 1e6).toFixed(1)}M | ${pf(scorePflop)} | ${s.trainings ? duration(e.trainSeconds) : '–'} | ${s.passImages ? `${duration(e.tapSeconds + e.logitSeconds)} (taps ${duration(e.tapSeconds)}, logits ${duration(e.logitSeconds)})` : '–'} | ${[...scaled, ...(noRate.length ? [`no rate (left out of the times, which are lower bounds): ${noRate.join(', ')}`] : [])].join('; ') || '–'} |`);
 }
 const shared = distinctTrainings(plans);
 const sharedSeconds = estimatePlan({ trainings: shared, passes: [] }, rates).trainSeconds;
 const allTrain = plans.reduce((a, p) => a + p.trainings.length, 0);
-console.log(`\nAll workflows: ${allTrain} train-classifier runs, ${shared.length} with distinct options (a shared PERCEPT_CACHE trains those once): ${duration(sharedSeconds)} of training on this machine (extrapolated).`);
+const allScoring = plans.reduce((a, p) => { const e = estimatePlan(p, rates); return a + e.tapSeconds + e.logitSeconds; }, 0);
+console.log(`\nAll workflows: ${allTrain} train-classifier runs, ${shared.length} with distinct options (a shared PERCEPT_CACHE trains those once): ${duration(sharedSeconds)} of training on this machine (extrapolated); scoring, summed over the workflows without sharing: ${duration(allScoring)}.`);
