@@ -184,7 +184,7 @@ if (args.includes('--variants')) {
 }
 if (canPin) {
   configs.push(
-    [`Percept perceptual-score (onnx), UV_THREADPOOL_SIZE=4, pinned to ${threads} core(s)`, () => percept(4, true)],
+    [`Percept perceptual-score (onnx), defaults, pinned to ${threads} core(s)`, () => percept(4, true)],
     [`PyTorch loop, PIL decode inline, pinned to ${threads} core(s)`, () => torch(0, true)],
   );
 }
