@@ -49,7 +49,12 @@ export const STEPS_PER_EPOCH = 1251;
  * - `minus`: subtract the PS of these cells (pick final): a gain over the default model (Table 1).
  */
 export interface RunQuery {
-  measure: 'ps' | 'accuracy' | 'entropy' | 'key';
+  /**
+   * `correlation`: Pearson's r between top-1 and PS over the models (matrix key `model`; each model's
+   * final checkpoint, averaged over seeds) whose accuracy is at least that of the model with the
+   * highest PS: Kumar's "beyond the optimal accuracy" (Fig. 4).
+   */
+  measure: 'ps' | 'accuracy' | 'entropy' | 'key' | 'correlation';
   /** For measure `key`: the matrix key whose value is reported (e.g. the width at p_max). */
   key?: string;
   where: Record<string, WhereValue>;
@@ -136,6 +141,11 @@ export const PUBLISHED_VALUES: readonly PublishedValue[] = [
       { quantity: 'EfficientNet-B5 top-1', published: 66.3, unit: '%', query: { measure: 'accuracy', where: { model: 'efficientnet-b5' }, pick: 'final' } },
       { quantity: 'EfficientNet-B5 PS', published: 67.2, query: { measure: 'ps', where: { model: 'efficientnet-b5' }, pick: 'final' } },
     ],
+  },
+  {
+    figures: ['fig04'], label: 'accuracy–PS correlation beyond the optimum −0.84', source: 'Kumar §5, Fig. 4 text (SPEC §2.3)',
+    note: 'Pearson r over the models at or beyond the PS-optimal model\'s accuracy; the paper does not say which models it counted',
+    compare: [{ quantity: 'Pearson r of top-1 and PS, models at or beyond the PS optimum', published: -0.84, digits: 2, query: { measure: 'correlation', where: {}, pick: 'final' } }],
   },
   {
     figures: ['fig01', 'fig04'], label: 'ResNet-6 default 69.1', source: 'Kumar §5 and Table 1 (SPEC §2.3, §2.4)', models: ['resnet6'],

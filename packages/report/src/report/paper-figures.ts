@@ -157,9 +157,39 @@ function accuracyOf(f: { step: StepView }, run: RunCells): number | undefined {
   return a ? findAccuracy(a) : undefined;
 }
 
+/** Pearson's r of paired samples (null when either side has no spread). */
+function pearson(xs: readonly number[], ys: readonly number[]): number | null {
+  const mx = mean([...xs]), my = mean([...ys]);
+  let sxy = 0, sxx = 0, syy = 0;
+  xs.forEach((x, i) => { sxy += (x - mx) * (ys[i] - my); sxx += (x - mx) ** 2; syy += (ys[i] - my) ** 2; });
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null;
+}
+
+/** Kumar Fig. 4: r(top-1, PS) over the models at or beyond the accuracy of the PS-optimal model. */
+function correlationBeyondOptimum(q: RunQuery, run: RunCells): Found {
+  const byModel = new Map<string, { ps: number[]; acc: number[] }>();
+  for (const f of atFinal(run.scores.filter((s) => matches(s.step, s.key, q.where)))) {
+    const model = f.step.matrix?.model;
+    const acc = accuracyOf(f, run);
+    if (typeof model !== 'string' || acc === undefined) continue;
+    const m = byModel.get(model) ?? byModel.set(model, { ps: [], acc: [] }).get(model)!;
+    m.ps.push(findingPs(f).ps);
+    m.acc.push(acc);
+  }
+  const models = [...byModel].map(([model, v]) => ({ model, ps: mean(v.ps), acc: mean(v.acc) }));
+  if (models.length < 3) return { value: null, why: `${models.length} model(s) with both PS and top-1 at their final checkpoint; the correlation needs 3 beyond the optimum` };
+  const best = models.reduce((a, b) => (b.ps > a.ps ? b : a));
+  const beyond = models.filter((m) => m.acc >= best.acc);
+  if (beyond.length < 3) return { value: null, why: `only ${beyond.length} model(s) at or beyond the PS optimum (${best.model}); the correlation needs 3` };
+  const r = pearson(beyond.map((m) => m.acc), beyond.map((m) => m.ps));
+  if (r === null) return { value: null, why: 'no spread in top-1 or PS beyond the optimum' };
+  return { value: r, from: `${beyond.length} models from ${best.model} (the PS optimum) on: ${beyond.map((m) => m.model).join(', ')}` };
+}
+
 /** The run's counterpart of a published number (see RunQuery). */
 export function evaluateQuery(q: RunQuery, run: RunCells): Found {
   const none = (what: string): Found => ({ value: null, why: `no ${what} cell with ${JSON.stringify(q.where)}` });
+  if (q.measure === 'correlation') return correlationBeyondOptimum(q, run);
   let found: Found;
   if (q.measure === 'entropy') {
     const cells = atFinal(run.entropy.filter((e) => matches(e.step, undefined, q.where)));

@@ -130,6 +130,26 @@ describe('figure option: published series in the charts', () => {
     expect(svgTexts(await renderSvg(chart(none, 'ps-vs-accuracy').spec))).not.toContain('published point');
   });
 
+  it('fig04: Pearson r of top-1 and PS over the models at or beyond the PS optimum, beside the published −0.84', () => {
+    const cells = [];
+    // resnet3 lies below the optimum (resnet6) and is left out; the rest fall on a line: r = −1.
+    for (const [m, p, a] of [['resnet3', 66.0, 0.10], ['resnet6', 69.3, 0.22], ['resnet18', 68.3, 0.42], ['resnet50', 67.3, 0.62], ['resnet200', 66.3, 0.82]] as const) {
+      cells.push(ps(`ps_${m}`, { model: m, step: 'final' }, p), acc(`acc_${m}`, { model: m, step: 'final' }, a));
+    }
+    const doc = buildRunReport(readRun(writeCells(join(root, 'f4r'), cells)), { figure: 'fig04', charts: [] });
+    const table = doc.tables.find((t) => t.id === 'table-published')!.table;
+    const row = table.rows.find((r) => String(r.cells.quantity).startsWith('Pearson r'))!;
+    expect(row.cells.published).toBe('−0.84');
+    expect(row.cells.run).toBe('−1.000');
+    expect(String(row.cells.from)).toMatch(/^4 models from resnet6 \(the PS optimum\) on: resnet6, resnet18, resnet50, resnet200$/);
+
+    // Two models beyond the optimum are not enough: the row says "–" and the notes say why.
+    const few = buildRunReport(readRun(writeCells(join(root, 'f4r2'), cells.slice(0, 6))), { figure: 'fig04', charts: [] });
+    const t2 = few.tables.find((t) => t.id === 'table-published')!.table;
+    expect(t2.rows.find((r) => String(r.cells.quantity).startsWith('Pearson r'))!.cells.run).toBeNull();
+    expect(t2.notes!.join(' ')).toMatch(/only 2 model\(s\) at or beyond the PS optimum \(resnet6\)/);
+  });
+
   it('fig06: the width sweep draws the optimal widths of the models it shows', () => {
     const cells = [];
     for (const w of [0.0625, 0.25, 1]) cells.push(ps(`ps_r6_${w}`, { model: 'resnet6', width: w, step: 'final' }, 68 + w));
