@@ -9,6 +9,7 @@ import { REPORT_FORMATS, writeReport, type ReportFormat } from './report/write.j
 import { SWEEP_MEASURES, checkSweepSpecs } from './report/sweeps.js';
 import { PANEL_CHARTS, checkFigure, checkPanels } from './report/paper-figures.js';
 import { PAPER_FIGURES } from './published-figures.js';
+import { readRun, type RunView } from './run/read-run.js';
 
 const matrixValue = { description: 'A matrix value (string, number, boolean), or a list of allowed values.' };
 
@@ -70,6 +71,7 @@ export const reportOptionsSchema = {
     colorBy: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Colour PS-vs-x points by these matrix keys, e.g. ["model"] (default: by distance id).' },
     aggregate: { type: 'string', description: 'Matrix key to average ps-vs-accuracy points over, e.g. "seed": mean ± standard error on both axes (Fig. 4).' },
     pMax: { type: 'boolean', default: false, description: 'Dotted p_max / a(p_max) lines (Fig. 9): per colour group on ps-vs-accuracy, per sweep on pareto.' },
+    referenceRun: { type: 'string', minLength: 1, description: 'A run directory (e.g. of workflows/paper/fig01) whose paired PS and accuracy cells give the grey dashed reference frontier on the pareto chart (Kumar Fig. 10: out-of-the-box models). Relative to the workflow file.' },
     sweeps: { type: 'array', items: sweepSchema, description: 'One chart per entry: PS, entropy or margin against a swept matrix key (Figs. 5b, 6b/d/f, 8c/d, 9b/d/f/h, 12b, 14, 15a/c, 16).' },
     published: { type: 'boolean', default: true, description: 'Show published reference values, labelled as such (false: none, including those of `figure`).' },
     figure: { enum: [...PAPER_FIGURES], description: 'The paper figure this run reproduces: its published numbers are drawn in the charts whose axes measure them (hollow diamonds, dashed guides, grey bands, with legend entries "published point/value/range") and listed beside the run\'s in a "published vs this run" table.' },
@@ -120,6 +122,7 @@ export const reportReporter: ReporterContribution = {
       colorBy: strings(options.colorBy, 'colorBy'),
       aggregate: typeof options.aggregate === 'string' && options.aggregate ? options.aggregate : undefined,
       pMax: options.pMax === true,
+      referenceRun: referenceRunOf(options.referenceRun, ctx.baseDir),
       sweeps: checkSweepSpecs(options.sweeps),
       figure: checkFigure(options.figure),
       panels: checkPanels(options.panels),
@@ -148,3 +151,15 @@ export const reportReporter: ReporterContribution = {
     return outputs;
   },
 };
+
+/** Reads the `referenceRun` option's run, naming the option when it cannot. */
+function referenceRunOf(value: unknown, baseDir: string): RunView | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new InputError('report option "referenceRun" must be a non-empty path to a run directory');
+  const dir = isAbsolute(value) ? value : resolve(baseDir, value);
+  try {
+    return readRun(dir);
+  } catch (e) {
+    throw new InputError(`report option "referenceRun": ${(e as Error).message}`, { cause: e });
+  }
+}

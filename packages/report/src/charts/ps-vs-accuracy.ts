@@ -35,6 +35,11 @@ export interface AccuracyPsPoint {
 export interface PsVsAccuracyOptions extends ChartOptions {
   /** Draw the Pareto frontier (default true). */
   frontier?: boolean;
+  /**
+   * Another set of models' frontier, drawn as a grey dashed line (Kumar Fig. 10's reference frontier
+   * of out-of-the-box models); its points are not drawn.
+   */
+  referenceFrontier?: { points: ReadonlyArray<{ accuracy: number; ps: number; label: string }> };
   /** Published reference lines (default human, AlexNet, random network, FSIMc); false for none. */
   references?: readonly PublishedReference[] | false;
   xTitle?: string;
@@ -90,6 +95,7 @@ export function psVsAccuracyChart(points: readonly AccuracyPsPoint[], options: P
     ...values.flatMap((v) => [v.ps, v.psLo ?? v.ps, v.psHi ?? v.ps]),
     ...refs.map((r) => r.ps),
     ...publishedYs(published),
+    ...(options.referenceFrontier?.points ?? []).map((p) => p.ps),
   ]);
   const y = {
     field: 'ps',
@@ -127,6 +133,15 @@ export function psVsAccuracyChart(points: readonly AccuracyPsPoint[], options: P
   }
   layers.push(...errorBarLayers({ values, x, y }));
   if (options.guides?.length) layers.push(...guideLayers(options.guides));
+  if (options.referenceFrontier?.points.length) {
+    const front = paretoFrontier(options.referenceFrontier.points.map((p) => ({ x: p.accuracy, y: p.ps, id: p.label })));
+    layers.push({
+      data: { values: front.map((p) => ({ accuracy: p.x, ps: p.y, label: p.id })) },
+      mark: { type: 'line', color: '#888', strokeDash: [6, 4], strokeWidth: 2, interpolate: 'linear' },
+      encoding: { x: { field: 'accuracy', type: 'quantitative' }, y: { field: 'ps', type: 'quantitative' }, order: { field: 'accuracy' }, tooltip: [{ field: 'label' }] },
+      name: 'reference_frontier',
+    });
+  }
   if (options.frontier ?? true) {
     // Non-dominated with both accuracy and PS maximised (Kumar Fig. 1/10), sorted by accuracy.
     const front = paretoFrontier(values.map((v) => ({ x: v.accuracy, y: v.ps, id: v.label })));

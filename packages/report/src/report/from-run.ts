@@ -72,6 +72,11 @@ export interface RunReportOptions {
    * measured PS and the accuracy there), on the pareto chart from the pareto step's sweeps.
    */
   pMax?: boolean;
+  /**
+   * Another run (e.g. fig01's) whose paired PS and top-1 cells give the reference frontier drawn on
+   * the `pareto` chart: Kumar Fig. 10's dashed line of out-of-the-box models.
+   */
+  referenceRun?: RunView;
   /** PS, entropy or margin against one swept matrix key: one chart per entry (see report/sweeps.ts). */
   sweeps?: SweepChartSpec[];
   /**
@@ -318,6 +323,10 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
     }
   }
   const paretoPoints = pareto.flatMap((f) => f.points);
+  const reference = options.referenceRun ? referencePoints(options.referenceRun) : [];
+  if (options.referenceRun && !reference.length) {
+    throw new InputError(`report: option "referenceRun" names run ${options.referenceRun.dir}, which has no perceptual-score cells paired with accuracy cells (same matrix values)`);
+  }
   if (want('pareto') && requireData('pareto', paretoPoints.length > 0, 'pareto outputs (points gathered into sweeps)')) {
     charts.push({
       id: 'pareto',
@@ -325,10 +334,13 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
       spec: psVsAccuracyChart(paretoPoints.map((p) => ({ label: p.id, accuracy: p.accuracy, ps: p.ps, group: p.group ?? 'not in a sweep' })), {
         ...size, title: 'PS vs accuracy per sweep (Kumar Fig. 10)', references: published ? undefined : false, xTitle: `${accDataset} top-1 accuracy (%)`,
         ...(options.pMax ? { guides: pareto.flatMap((f) => Object.entries(f.groups).map(([group, g]) => ({ group, pMax: g.pMax, aPMax: g.aPMax }))) } : {}),
+        ...(reference.length ? { referenceFrontier: { points: reference } } : {}),
       }),
       caption:
         `Every model of the pareto step${pareto.length > 1 ? 's' : ''} (${paretoPoints.length} points measured in this run), coloured by sweep; ` +
-        `the line is their Pareto frontier (the highest accuracy reachable at each PS).${options.pMax ? ' Dotted lines: each sweep\'s p_max and a(p_max) as the pareto step recorded them.' : ''}${published ? ' Dashed lines are published values (LPIPS Table 5), not measured here.' : ''}`,
+        `the line is their Pareto frontier (the highest accuracy reachable at each PS).${options.pMax ? ' Dotted lines: each sweep\'s p_max and a(p_max) as the pareto step recorded them.' : ''}` +
+        `${reference.length ? ` The grey dashed line is the frontier of the ${reference.length} models of run ${options.referenceRun!.dir} (the reference of Kumar Fig. 10: out-of-the-box models).` : ''}` +
+        `${published ? ' Dashed lines are published values (LPIPS Table 5), not measured here.' : ''}`,
     });
   }
 
@@ -563,4 +575,12 @@ export function reportFromRunDir(runDir: string, options: RunReportOptions = {})
 function uniqueMarginLabel(m: { step: StepView; key: string }, all: ReadonlyArray<{ key: string }>): string {
   const several = new Set(all.map((a) => a.key)).size > 1;
   return `${m.step.step}${m.step.cell ? `[${m.step.cell}]` : ''}${several ? ` · ${m.key}` : ''}`;
+}
+
+/** The final-checkpoint (PS, top-1) pairs of another run, for a reference frontier. */
+function referencePoints(ref: RunView): Array<{ accuracy: number; ps: number; label: string }> {
+  const ok = (s: StepView) => s.outputs !== null && (s.status === undefined || s.status === 'succeeded');
+  const scores = uniqueLabels(ref.steps.filter(ok).flatMap(findSubsetScores)).map((f) => ({ ...f, method: f.label }));
+  const acc = ref.steps.filter((s) => ok(s) && findAccuracy(s) !== undefined);
+  return pairAccuracy(scores, acc).pairs.map((p) => ({ accuracy: p.point.accuracy, ps: p.point.ps, label: p.point.label }));
 }

@@ -4,7 +4,7 @@
  * counterpart (published-figures.ts says how each counterpart is found).
  */
 import { InputError } from '@percept/core';
-import { matrixValuesAgree } from '@percept/metrics';
+import { matrixValuesAgree, pearson } from '@percept/metrics';
 import {
   NO_NUMBERS, PAPER_FIGURES, STEPS_PER_EPOCH, publishedFor,
   type PaperFigure, type PublishedAxes, type PublishedComparison, type PublishedGeometry, type PublishedValue, type RunQuery,
@@ -157,14 +157,6 @@ function accuracyOf(f: { step: StepView }, run: RunCells): number | undefined {
   return a ? findAccuracy(a) : undefined;
 }
 
-/** Pearson's r of paired samples (null when either side has no spread). */
-function pearson(xs: readonly number[], ys: readonly number[]): number | null {
-  const mx = mean([...xs]), my = mean([...ys]);
-  let sxy = 0, sxx = 0, syy = 0;
-  xs.forEach((x, i) => { sxy += (x - mx) * (ys[i] - my); sxx += (x - mx) ** 2; syy += (ys[i] - my) ** 2; });
-  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null;
-}
-
 /** Kumar Fig. 4: r(top-1, PS) over the models at or beyond the accuracy of the PS-optimal model. */
 function correlationBeyondOptimum(q: RunQuery, run: RunCells): Found {
   const byModel = new Map<string, { ps: number[]; acc: number[] }>();
@@ -182,7 +174,7 @@ function correlationBeyondOptimum(q: RunQuery, run: RunCells): Found {
   const beyond = models.filter((m) => m.acc >= best.acc);
   if (beyond.length < 3) return { value: null, why: `only ${beyond.length} model(s) at or beyond the PS optimum (${best.model}); the correlation needs 3` };
   const r = pearson(beyond.map((m) => m.acc), beyond.map((m) => m.ps));
-  if (r === null) return { value: null, why: 'no spread in top-1 or PS beyond the optimum' };
+  if (!Number.isFinite(r)) return { value: null, why: 'no spread in top-1 or PS beyond the optimum' };
   return { value: r, from: `${beyond.length} models from ${best.model} (the PS optimum) on: ${beyond.map((m) => m.model).join(', ')}` };
 }
 

@@ -7,8 +7,9 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildRunReport, buildTable1, readRun, renderSvg, tableToMarkdown, splitGroup } from '../index.js';
-import { countMarks } from '../__fixtures__/inspect.js';
+import { buildRunReport, buildTable1, readRun, renderSvg, reportReporter, tableToMarkdown, splitGroup } from '../index.js';
+import { countMarks, namedLayer } from '../__fixtures__/inspect.js';
+import { acc, ps, writeCells } from '../__fixtures__/sweep-run.js';
 
 // Illustrative inputs for the report mechanics, not results.
 const groups = {
@@ -79,5 +80,26 @@ describe('Table 1 and Fig. 10', () => {
     expect(countMarks(svg, 'frontier')).toBeGreaterThan(0);
     expect(JSON.stringify(spec)).toContain('ps_resnet6_width[model=resnet6,width=0.5]');
     expect(() => buildRunReport(readRun(runDir), { tables: ['lowpass'] })).toThrow(/table "lowpass" was requested/);
+  });
+
+  it('draws another run\'s models as the grey dashed reference frontier (Fig. 10), and names a bad referenceRun', async () => {
+    // Out-of-the-box models of "fig01": r50 is dominated by r18 (lower PS and lower accuracy).
+    const cells = [];
+    for (const [m, p, a] of [['r6', 69.0, 0.20], ['r18', 68.4, 0.52], ['r50', 68.0, 0.50], ['r200', 67.5, 0.60]] as const) {
+      cells.push(ps(`ps_${m}`, { model: m, step: 'final' }, p), acc(`acc_${m}`, { model: m, step: 'final' }, a));
+    }
+    const refDir = writeCells(join(root, 'fig01'), cells);
+    const doc = buildRunReport(readRun(runDir), { published: false, referenceRun: readRun(refDir) });
+    const spec = doc.charts[0].spec;
+    const line = namedLayer(spec, 'reference_frontier');
+    expect(line?.mark).toMatchObject({ type: 'line', strokeDash: [6, 4] });
+    expect(line?.data?.values.map((v) => String(v.label).split('/')[0]).sort()).toEqual(['r18', 'r200', 'r6']);
+    expect(doc.charts[0].caption).toMatch(/grey dashed line is the frontier of the 4 models of run/);
+    expect(countMarks(await renderSvg(spec), 'reference_frontier')).toBe(1);
+
+    await expect(reportReporter.run({ referenceRun: join(root, 'nowhere') }, {
+      stepId: 'report', outputDir: root, runDir, baseDir: root, registry: undefined as never, signal: new AbortController().signal,
+      log: { info() {}, warn() {}, debug() {} }, progress() {}, record() {},
+    } as never)).rejects.toThrow(/report option "referenceRun": .*nowhere/);
   });
 });
