@@ -266,7 +266,8 @@ class IRCompiler {
         return;
       }
       case 'relu':
-        b.node('Relu', [this.in(node, 0)], [id]);
+      case 'sigmoid':
+        b.node(node.op === 'relu' ? 'Relu' : 'Sigmoid', [this.in(node, 0)], [id]);
         this.set(node, id, this.inRank(node));
         return;
       case 'gelu': {
@@ -280,10 +281,6 @@ class IRCompiler {
         this.set(node, id, this.inRank(node));
         return;
       }
-      case 'sigmoid':
-        b.node('Sigmoid', [this.in(node, 0)], [id]);
-        this.set(node, id, this.inRank(node));
-        return;
       case 'silu': {
         // Opset 17 has no SiLU/Swish: x·σ(x), as torch.nn.SiLU computes it.
         const x = this.in(node, 0);

@@ -11,10 +11,9 @@
  */
 import type { Preprocessing } from '@percept/backbones';
 
-/** Normalises an NCHW RGB [0,1] batch in place, as the graph head would. */
+/** Normalises an NCHW RGB [0,1] batch (`preprocess` output: always 3 channels) in place, as the graph head would. */
 export function normaliseNchwAsGraph(data: Float32Array, shape: readonly number[], p: Preprocessing): void {
-  const [n, c, h, w] = shape;
-  if (c !== 3) return;
+  const [n, , h, w] = shape;
   const plane = h * w;
   const f = Math.fround;
   const scale = f(p.scale);

@@ -243,8 +243,12 @@ export async function runPerceptualScore(rawOptions: Record<string, unknown>, ct
           const fP1 = sliceFeatures(all, 2 * n, n, 3 * n);
           for (const a of active) {
             if (a.distance.input !== 'features') continue;
-            if (a.head) accumulateTwoAfc(a, subset, sliceResult(headOf(all, a), 0, n), sliceResult(headOf(all, a), n, n), p, n);
-            else accumulateTwoAfc(a, subset, a.distance.compute(fRef, fP0), a.distance.compute(fRef, fP1), p, n);
+            if (a.head) {
+              const r = headOf(all, a);
+              accumulateTwoAfc(a, subset, sliceResult(r, 0, n), sliceResult(r, n, n), p, n);
+            } else {
+              accumulateTwoAfc(a, subset, a.distance.compute(fRef, fP0), a.distance.compute(fRef, fP1), p, n);
+            }
           }
         }
         done += n;

@@ -106,6 +106,16 @@ function selectSteps(run: RunView, ids: string[] | undefined, option: string): S
   return run.steps.filter((s) => ids.includes(s.step));
 }
 
+const succeeded = (s: StepView) => s.outputs !== null && (s.status === undefined || s.status === 'succeeded');
+
+/** A run's finished perceptual-score and accuracy cells (all, or those of the named steps) and its per-subset scores. */
+function scoredCells(run: RunView, psStepIds?: string[], accuracyStepIds?: string[]) {
+  const psSteps = selectSteps(run, psStepIds, 'psSteps').filter(succeeded);
+  const accSteps = selectSteps(run, accuracyStepIds, 'accuracySteps').filter((s) => succeeded(s) && findAccuracy(s) !== undefined);
+  const scores = uniqueLabels(psSteps.flatMap(findSubsetScores)).map((f) => ({ ...f, method: f.label }));
+  return { psSteps, accSteps, scores };
+}
+
 function checkKinds<T extends string>(given: readonly string[] | undefined, allowed: readonly T[], option: string): T[] | undefined {
   if (!given) return undefined;
   for (const g of given) {
@@ -140,11 +150,8 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
   const size = { width: options.width, height: options.height };
   const notes: string[] = [];
 
-  const done = (s: StepView) => s.outputs !== null && (s.status === undefined || s.status === 'succeeded');
-  const psSteps = selectSteps(run, options.psSteps, 'psSteps').filter(done);
+  const { psSteps, accSteps, scores } = scoredCells(run, options.psSteps, options.accuracySteps);
   const accDataset = options.accuracyDataset ?? 'ImageNet';
-  const accSteps = selectSteps(run, options.accuracySteps, 'accuracySteps').filter((s) => done(s) && findAccuracy(s) !== undefined);
-  const scores = uniqueLabels(psSteps.flatMap(findSubsetScores)).map((f) => ({ ...f, method: f.label }));
   notes.push(...cellStatusNotes(run, options.writtenBy));
 
   const charts: ReportChart[] = [];
@@ -201,8 +208,8 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
   }
 
   // Kumar Figs. 15b/15d and 12a: PS against a measure of the same model.
-  const entropy = run.steps.filter(done).map(findEntropy).filter((e): e is EntropyFinding => e !== undefined);
-  const margins = run.steps.filter(done).flatMap(findMargins);
+  const entropy = run.steps.filter(succeeded).map(findEntropy).filter((e): e is EntropyFinding => e !== undefined);
+  const margins = run.steps.filter(succeeded).flatMap(findMargins);
   const measureScatter = (kind: 'ps-vs-entropy' | 'ps-vs-margin', cells: Array<{ step: StepView; key?: string; value: number }>, what: string, xTitle: string, caption: string) => {
     if (!want(kind) || !requireData(kind, cells.length > 0 && scores.length > 0, `${what} cells and perceptual-score cells`)) return;
     const { points: all, unpaired, paired } = pairMeasure(scores, cells, (f) => colourOf(f.step, f.key));
@@ -256,7 +263,7 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
   }
 
   // Kumar Fig. 3: PS of simulated distances against their noise σ.
-  const ranges = run.steps.filter(done).map(findDynamicRange).filter((r) => r !== undefined);
+  const ranges = run.steps.filter(succeeded).map(findDynamicRange).filter((r) => r !== undefined);
   const rangesNotVal = ranges.some((r) => !r.subsets.length || !r.subsets.every(isBapps));
   if (want('dynamic-range') && requireData('dynamic-range', ranges.length > 0, 'dynamic-range outputs (curve of simulated PS per σ)')) {
     const pub = publishedMarks(paper, { chart: 'dynamic-range' });
@@ -298,7 +305,7 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
   }
 
   // Kumar Fig. 17: normalised accuracy against the low-pass side r, one line per lowpass-accuracy cell.
-  const lowpass = uniqueLabels(run.steps.filter(done).map(findLowPassCurve).filter((f): f is LowPassFinding => f !== undefined));
+  const lowpass = uniqueLabels(run.steps.filter(succeeded).map(findLowPassCurve).filter((f): f is LowPassFinding => f !== undefined));
   const lpPoints = lowPassPoints(lowpass);
   const undefinedRatio = lowpass.filter((f) => f.points.some((p) => p.normalizedAccuracy === null)).map((f) => f.label);
   if (undefinedRatio.length) notes.push(`Normalised accuracy is undefined (clean top-1 is 0) for: ${undefinedRatio.join('; ')}.`);
@@ -315,7 +322,7 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
   }
 
   // Kumar Table 1 and Fig. 10: from pareto cells (points gathered from the sweeps' PS and accuracy).
-  const pareto = run.steps.filter(done).map(findPareto).filter((f): f is ParetoFinding => f !== undefined);
+  const pareto = run.steps.filter(succeeded).map(findPareto).filter((f): f is ParetoFinding => f !== undefined);
   for (const f of pareto) {
     if (f.excluded.length) {
       const shown = f.excluded.slice(0, 10).map((e) => `${e.step}${e.cell ? `[${e.cell}]` : ''} (${e.reason})`).join(', ');
@@ -346,8 +353,7 @@ export function buildRunReport(run: RunView, options: RunReportOptions = {}): Re
 
   tables.push(...runTables(run, scores, psSteps, wantTables, published, notes));
   if (paper) {
-    const entropyAll = run.steps.filter(done).map(findEntropy).filter((e): e is EntropyFinding => e !== undefined);
-    const t = buildPublishedTable(paper, { scores, accuracy: accSteps, entropy: entropyAll });
+    const t = buildPublishedTable(paper, { scores, accuracy: accSteps, entropy });
     if (t) tables.unshift({ id: 'table-published', table: t });
     const none = noNumbersNote(paper);
     if (none) notes.push(none);
@@ -577,10 +583,8 @@ function uniqueMarginLabel(m: { step: StepView; key: string }, all: ReadonlyArra
   return `${m.step.step}${m.step.cell ? `[${m.step.cell}]` : ''}${several ? ` · ${m.key}` : ''}`;
 }
 
-/** The final-checkpoint (PS, top-1) pairs of another run, for a reference frontier. */
+/** The (PS, top-1) pairs of another run, for a reference frontier. */
 function referencePoints(ref: RunView): Array<{ accuracy: number; ps: number; label: string }> {
-  const ok = (s: StepView) => s.outputs !== null && (s.status === undefined || s.status === 'succeeded');
-  const scores = uniqueLabels(ref.steps.filter(ok).flatMap(findSubsetScores)).map((f) => ({ ...f, method: f.label }));
-  const acc = ref.steps.filter((s) => ok(s) && findAccuracy(s) !== undefined);
-  return pairAccuracy(scores, acc).pairs.map((p) => ({ accuracy: p.point.accuracy, ps: p.point.ps, label: p.point.label }));
+  const { scores, accSteps } = scoredCells(ref);
+  return pairAccuracy(scores, accSteps).pairs.map((p) => ({ accuracy: p.point.accuracy, ps: p.point.ps, label: p.point.label }));
 }
